@@ -1,0 +1,2 @@
+// Wire types shared by the CLI and the daemon: requests, replies and progress events.
+export * from "./progress.js";
