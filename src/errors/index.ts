@@ -32,6 +32,7 @@ export const ERROR_CODES = {
   STORE_FAILED: { http: 500, exit: 1 },
   INTERRUPTED: { http: 499, exit: 130 },
   INTERNAL: { http: 500, exit: 1 },
+  DNS_PORT_IN_USE: { http: 409, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
