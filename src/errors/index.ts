@@ -33,6 +33,11 @@ export const ERROR_CODES = {
   INTERRUPTED: { http: 499, exit: 130 },
   INTERNAL: { http: 500, exit: 1 },
   DNS_PORT_IN_USE: { http: 409, exit: 1 },
+  AGENT_UNAVAILABLE: { http: 503, exit: 1 },
+  AGENT_TIMEOUT: { http: 504, exit: 1 },
+  AGENT_PROTOCOL: { http: 502, exit: 1 },
+  AGENT_VERSION_MISMATCH: { http: 502, exit: 1 },
+  AGENT_REQUEST_FAILED: { http: 502, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
