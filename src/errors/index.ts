@@ -38,6 +38,7 @@ export const ERROR_CODES = {
   AGENT_PROTOCOL: { http: 502, exit: 1 },
   AGENT_VERSION_MISMATCH: { http: 502, exit: 1 },
   AGENT_REQUEST_FAILED: { http: 502, exit: 1 },
+  VM_HOST_KEY_MISMATCH: { http: 502, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
