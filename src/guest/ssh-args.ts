@@ -1,0 +1,93 @@
+import { BangerError } from "../errors/index.js";
+import { remoteCommandLine } from "./shell-quote.js";
+
+/** Where and as whom banger's ssh connects, and the files that make it trusted. */
+export interface SshTarget {
+  /** The VM's address (IPv4, IPv6 or host name). */
+  host: string;
+  /** The VM id: the name its pinned host key is filed under in known_hosts. */
+  alias: string;
+  keyPath: string;
+  knownHostsPath: string;
+  /** Defaults to `root`. */
+  user?: string;
+}
+
+export interface SshArgsOptions {
+  /** Force a terminal (`-t`); otherwise `-T`. */
+  tty?: boolean;
+  /** Remote command as argv; each word is quoted for the remote shell. */
+  command?: readonly string[];
+  /** More ssh options, placed after banger's: ssh keeps the first value, so they add, never override. */
+  extra?: readonly string[];
+}
+
+const CONNECT_TIMEOUT_S = 10;
+const SERVER_ALIVE_INTERVAL_S = 15;
+const SERVER_ALIVE_COUNT_MAX = 4;
+
+/**
+ * The argv (without `ssh` itself) for the system `ssh` to reach `target`: banger's key only,
+ * banger's known_hosts only, strict host key checking under `HostKeyAlias=<alias>`, the user's
+ * ssh config ignored (`-F /dev/null`). Pure. Throws INVALID_ARGUMENT for a host, user or path
+ * that ssh would misread.
+ */
+export function sshArgs(target: SshTarget, opts: SshArgsOptions = {}): string[] {
+  const host = checked("host", target.host, /^[A-Za-z0-9][A-Za-z0-9.:_-]*$/);
+  const user = checked("user", target.user ?? "root", /^[a-z_][a-z0-9_-]*$/);
+  const alias = checked("host alias", target.alias, /^[A-Za-z0-9][A-Za-z0-9._-]*$/);
+  const command = opts.command ?? [];
+
+  return [
+    ...["-F", "/dev/null"],
+    ...["-i", sshPath(target.keyPath)],
+    ...option("IdentitiesOnly", "yes"),
+    ...option("UserKnownHostsFile", configPath(target.knownHostsPath)),
+    ...option("GlobalKnownHostsFile", "/dev/null"),
+    ...option("StrictHostKeyChecking", "yes"),
+    ...option("HostKeyAlias", alias),
+    // Without these, ssh would add IP-keyed or extra host key lines to banger's file.
+    ...option("CheckHostIP", "no"),
+    ...option("UpdateHostKeys", "no"),
+    ...option("BatchMode", "yes"),
+    ...option("LogLevel", "ERROR"),
+    ...option("ConnectTimeout", String(CONNECT_TIMEOUT_S)),
+    ...option("ServerAliveInterval", String(SERVER_ALIVE_INTERVAL_S)),
+    ...option("ServerAliveCountMax", String(SERVER_ALIVE_COUNT_MAX)),
+    ...["-l", user],
+    opts.tty === true ? "-t" : "-T",
+    ...(opts.extra ?? []),
+    // `--` before the destination: neither the host nor a command word can become an option.
+    "--",
+    host,
+    ...(command.length > 0 ? [remoteCommandLine(command)] : []),
+  ];
+}
+
+function option(name: string, value: string): string[] {
+  return ["-o", `${name}=${value}`];
+}
+
+function checked(what: string, value: string, pattern: RegExp): string {
+  if (pattern.test(value)) return value;
+  throw new BangerError("INVALID_ARGUMENT", `invalid SSH ${what} "${value}"`, {
+    hint: "check the VM with `banger vm show <vm>`",
+  });
+}
+
+// ssh expands `%x` tokens, `${VAR}` and a leading `~` in key and known_hosts paths. `%` can be
+// escaped; the others cannot, so such paths are refused.
+function sshPath(file: string): string {
+  if (!file.startsWith("/") || /["'\\$\n\r\t]/.test(file)) {
+    throw new BangerError("INVALID_ARGUMENT", `invalid SSH file path "${file}"`, {
+      hint: "set BANGER_STATE_DIR to an absolute path without quotes, `$` or backslashes",
+    });
+  }
+  return file.replaceAll("%", "%%");
+}
+
+// In an `-o` value whitespace separates several files; double quotes keep a path whole.
+function configPath(file: string): string {
+  const escaped = sshPath(file);
+  return escaped.includes(" ") ? `"${escaped}"` : escaped;
+}

@@ -1,0 +1,107 @@
+import { spawn } from "node:child_process";
+import { BangerError } from "../errors/index.js";
+import { formatCommand, tailLines } from "../host/index.js";
+import { sshArgs, type SshTarget } from "./ssh-args.js";
+
+export interface SshExecOptions {
+  /** SIGTERM to ssh after this long, SIGKILL 2 s later. */
+  timeoutMs?: number;
+  /** Written to the remote command's stdin, which is closed afterwards. */
+  input?: string;
+}
+
+export interface SshExecResult {
+  /** The remote command's exit status. */
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+// ssh exits 255 for its own failures; these stderr lines tell those apart from a remote
+// command that exits 255 itself.
+const HOST_KEY_FAILURE = /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/;
+const SSH_FAILURE =
+  /^ssh: |Permission denied \(|Connection closed by|Connection reset by|kex_exchange_identification|banner exchange|Host key verification failed/m;
+const KILL_GRACE_MS = 2_000;
+const STDERR_TAIL_LINES = 10;
+
+/**
+ * Runs `command` (argv, quoted for the remote shell) on `target` with the system `ssh`, without
+ * a terminal. Resolves with the remote exit status and output for any status. Rejects with
+ * VM_HOST_KEY_MISMATCH when the guest's host key is not the pinned one, VM_SSH_UNAVAILABLE when
+ * ssh cannot connect or log in, SUBPROCESS_FAILED on timeout, HOST_MISSING_TOOL without `ssh`.
+ * A remote command that exits 255 and prints an ssh-like error is taken for an ssh failure.
+ */
+export async function sshExec(
+  target: SshTarget,
+  command: readonly string[],
+  opts: SshExecOptions = {},
+): Promise<SshExecResult> {
+  const args = sshArgs(target, { command });
+  const result = await spawnSsh(args, opts);
+  if (result.code === 255) throwIfSshFailed(target, result.stderr);
+  return result;
+}
+
+/** Throws the matching BangerError when ssh itself failed (status 255). */
+export function throwIfSshFailed(target: SshTarget, stderr: string): void {
+  const tail = tailLines(stderr, STDERR_TAIL_LINES);
+  if (HOST_KEY_FAILURE.test(stderr)) {
+    throw new BangerError(
+      "VM_HOST_KEY_MISMATCH",
+      `cannot trust VM "${target.alias}" at "${target.host}": its SSH host key is not the ` +
+        `one banger pinned\n${tail}`,
+      { hint: `do not use this VM; inspect it with \`banger vm logs ${target.alias}\`` },
+    );
+  }
+  if (SSH_FAILURE.test(stderr)) {
+    throw new BangerError(
+      "VM_SSH_UNAVAILABLE",
+      `cannot reach VM "${target.alias}" over SSH at "${target.host}":\n${tail}`,
+      { hint: `check the VM with \`banger vm show ${target.alias}\`` },
+    );
+  }
+}
+
+function spawnSsh(args: string[], opts: SshExecOptions): Promise<SshExecResult> {
+  return new Promise((resolve, reject) => {
+    const child = spawn("ssh", args, { stdio: ["pipe", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    let timedOut = false;
+    child.stdout.setEncoding("utf8").on("data", (c: string) => (stdout += c));
+    child.stderr.setEncoding("utf8").on("data", (c: string) => (stderr += c));
+    child.stdin.on("error", () => undefined);
+    child.stdin.end(opts.input ?? "");
+
+    const timer =
+      opts.timeoutMs === undefined
+        ? undefined
+        : setTimeout(() => {
+            timedOut = true;
+            child.kill("SIGTERM");
+            setTimeout(() => child.kill("SIGKILL"), KILL_GRACE_MS).unref();
+          }, opts.timeoutMs);
+
+    child.on("error", (err: NodeJS.ErrnoException) => {
+      clearTimeout(timer);
+      reject(spawnError(err));
+    });
+    child.on("close", (code, signal) => {
+      clearTimeout(timer);
+      if (code !== null && !timedOut) return resolve({ code, stdout, stderr });
+      const how = timedOut ? `timed out after ${opts.timeoutMs} ms` : `killed by ${signal}`;
+      const tail = tailLines(stderr, STDERR_TAIL_LINES);
+      const line = formatCommand("ssh", args);
+      reject(new BangerError("SUBPROCESS_FAILED", `${line}: ${how}${tail ? `\n${tail}` : ""}`));
+    });
+  });
+}
+
+function spawnError(err: NodeJS.ErrnoException): Error {
+  if (err.code !== "ENOENT") return err;
+  return new BangerError("HOST_MISSING_TOOL", `cannot run "ssh": not found on PATH`, {
+    hint: "install the OpenSSH client (`apt-get install openssh-client`), then `banger doctor`",
+    cause: err,
+  });
+}
