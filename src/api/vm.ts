@@ -1,0 +1,75 @@
+import { z } from "zod";
+
+export type VmStateName = "created" | "starting" | "running" | "stopping" | "stopped" | "error";
+
+/** A VM as the daemon reports it. */
+export interface VmView {
+  id: string;
+  name: string;
+  state: VmStateName;
+  image: string;
+  kernel: string;
+  vcpus: number;
+  memoryMib: number;
+  diskSizeMib: number;
+  /** Present while the VM holds a lease (running or starting). */
+  address?: string;
+  pid?: number;
+  tap?: string;
+  accel?: string;
+  lastError?: string;
+  createdAt: string;
+  consoleLog: string;
+}
+
+/** Body of POST /v1/vms. Sizes are strings as users typed them; the daemon parses them. */
+export const createVmRequest = z
+  .object({
+    name: z.string().optional(),
+    image: z.string().optional(),
+    kernel: z.string().optional(),
+    vcpus: z.number().int().optional(),
+    memory: z.string().optional(),
+    diskSize: z.string().optional(),
+    bootTimeout: z.string().optional(),
+    start: z.boolean().default(true),
+  })
+  .strict();
+export type CreateVmRequest = z.input<typeof createVmRequest>;
+
+export const killVmRequest = z.object({ signal: z.string().default("SIGKILL") }).strict();
+
+/** What the CLI needs to run the system ssh against a VM. */
+export interface SshPlan {
+  argv: string[];
+  vm: VmView;
+}
+
+/** Defaults a new VM gets, and where each came from. */
+export interface DefaultsView {
+  vcpus: number;
+  memoryMib: number;
+  diskSizeMib: number;
+  image: string;
+  kernel: string;
+  origins: Record<string, string>;
+}
+
+/** One row of a multi-VM command's reply. */
+export interface BatchItem {
+  name: string;
+  ok: boolean;
+  error?: ErrorBody;
+  vm?: VmView;
+}
+
+/** How errors cross the wire. */
+export interface ErrorBody {
+  code: string;
+  message: string;
+  hint?: string;
+  causes?: string[];
+}
+
+/** The last line of an NDJSON stream. */
+export type StreamEnd = { type: "result"; result: unknown } | { type: "error"; error: ErrorBody };

@@ -1,0 +1,77 @@
+#!/usr/bin/env node
+// banger: the command line. It talks to bangerd and is the only place that prints for humans.
+import { Command, CommanderError } from "commander";
+import { readFileSync } from "node:fs";
+import { loadConfig, type Config } from "../config/index.js";
+import { resolvePaths } from "../paths/index.js";
+import { registerDoctorCommand } from "./doctor-command.js";
+import { printError } from "./output.js";
+import { registerRunCommand } from "./run-command.js";
+import { registerVmCommands, type CliEnv } from "./vm-commands.js";
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL("../../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  // Everything after the first `--` is a guest command and is never parsed as banger flags.
+  const dd = argv.indexOf("--", 2);
+  const trailing = dd >= 0 ? argv.slice(dd + 1) : undefined;
+  const own = dd >= 0 ? argv.slice(0, dd) : argv;
+
+  const paths = resolvePaths();
+  let config: Config | undefined;
+  let configError: unknown;
+  try {
+    config = await loadConfig(paths.configPath);
+  } catch (err) {
+    configError = err;
+  }
+  let exitCode = 0;
+  const env: CliEnv = { paths, config, configError, trailing, setExitCode: (c) => (exitCode = c) };
+
+  const program = new Command("banger")
+    .description("disposable Linux microVM sandboxes")
+    .version(version(), "-V, --version-flag")
+    .exitOverride()
+    .showHelpAfterError();
+  program
+    .command("version")
+    .description("print the version")
+    .action(() => {
+      process.stdout.write(`banger ${version()} (node ${process.version})\n`);
+    });
+  const vm = program.command("vm").description("create, run and manage VMs");
+  registerVmCommands(vm, env);
+  registerRunCommand(vm, env);
+  registerDoctorCommand(program, env);
+
+  try {
+    await program.parseAsync(own);
+  } catch (err) {
+    if (err instanceof CommanderError) {
+      if (err.code === "commander.helpDisplayed" || err.code === "commander.version") return 0;
+      if (err.code === "commander.help") return 0;
+      return 2;
+    }
+    return printError(err);
+  }
+  return exitCode;
+}
+
+process.on("SIGINT", () => {
+  process.stderr.write("\nbanger: interrupted\n");
+  process.exit(130);
+});
+
+main(process.argv).then(
+  (code) => {
+    process.exitCode = code;
+  },
+  (err: unknown) => {
+    process.exitCode = printError(err);
+  },
+);

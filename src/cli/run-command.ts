@@ -1,0 +1,80 @@
+import type { Command } from "commander";
+import type { VmView } from "../api/index.js";
+import { callJson, callStream } from "../client/index.js";
+import { ensureDaemon } from "../client/index.js";
+import { BangerError } from "../errors/index.js";
+import { outputMode, progressRenderer } from "./render.js";
+import { runSsh } from "./session.js";
+import { addCreateFlags, createRequest, type CliEnv } from "./vm-commands.js";
+
+interface RunFlags {
+  name?: string;
+  image?: string;
+  kernel?: string;
+  vcpu?: string;
+  memory?: string;
+  diskSize?: string;
+  bootTimeout?: string;
+  json?: boolean;
+  rm?: boolean;
+  detach?: boolean;
+}
+
+/**
+ * `banger vm run`: create, boot, then an interactive SSH session or the command after `--`,
+ * whose exit status becomes banger's. `--rm` deletes the VM afterwards unless the boot failed.
+ */
+export function registerRunCommand(vm: Command, env: CliEnv): void {
+  addCreateFlags(
+    vm
+      .command("run [path]")
+      .description("create and start a VM, then open SSH or run a command after --"),
+    env,
+  )
+    .option("--rm", "delete the VM when the session or command ends")
+    .option("-d, --detach", "create and start without attaching")
+    .action(async (pathArg: string | undefined, flags: RunFlags) => {
+      if (flags.detach && flags.rm) {
+        throw new BangerError(
+          "USAGE",
+          "-d and --rm cannot be combined: a detached VM would be deleted at once",
+          {
+            hint: "drop --rm, and delete it later with `banger vm delete`",
+          },
+        );
+      }
+      if (pathArg !== undefined) {
+        // TODO(workspace): copy the git checkout into /root/<repo> — when issue 6 lands.
+        throw new BangerError(
+          "USAGE",
+          `cannot copy "${pathArg}" into the VM: workspaces are not available yet`,
+          {
+            hint: "run without a path: banger vm run -- <cmd>",
+          },
+        );
+      }
+      if (env.config === undefined) throw env.configError;
+      await ensureDaemon(env.paths);
+      const socket = env.paths.socketPath;
+      const render = progressRenderer(outputMode(flags.json === true));
+      const { rm: _rm, detach: _detach, ...create } = flags;
+      const req = createRequest(create, true);
+      const vmView = await callStream<VmView>(socket, "POST", "/v1/vms", req, render);
+      if (flags.detach) {
+        process.stdout.write(flags.json ? JSON.stringify(vmView) + "\n" : `${vmView.name}\n`);
+        return;
+      }
+
+      const command = env.trailing;
+      const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
+      const code = await runSsh(socket, vmView.name, command, tty);
+      if (flags.rm) {
+        await callJson(socket, "DELETE", `/v1/vms/${encodeURIComponent(vmView.name)}`);
+      } else if (!command?.length) {
+        process.stderr.write(
+          `VM "${vmView.name}" is still running; stop it with: banger vm stop ${vmView.name}\n`,
+        );
+      }
+      env.setExitCode(code);
+    });
+}

@@ -1,0 +1,196 @@
+import { createReadStream } from "node:fs";
+import { stat } from "node:fs/promises";
+import fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
+import {
+  createVmRequest,
+  killVmRequest,
+  type BatchItem,
+  type DefaultsView,
+  type SshPlan,
+} from "../api/index.js";
+import { BangerError } from "../errors/index.js";
+import { sshArgs } from "../guest/index.js";
+import { listImages } from "../image/index.js";
+import { listKernels } from "../kernel/index.js";
+import type { Logger } from "../log/index.js";
+import { vmFiles } from "../paths/index.js";
+import {
+  assertCanDo,
+  createVm,
+  deleteVm,
+  findVm,
+  killVm,
+  prunable,
+  readHandles,
+  refreshVm,
+  restartVm,
+  sshTarget,
+  startVm,
+  stopVm,
+  viewVm,
+  type VmContext,
+} from "../vm/index.js";
+import { errorBody, statusFor, streamOperation } from "./wire.js";
+
+export const DAEMON_VERSION = "0.1.0";
+
+type RefParams = { Params: { ref: string } };
+
+export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
+  const app = fastify({ loggerInstance: logger as FastifyBaseLogger });
+
+  app.setErrorHandler((err, request, reply) => {
+    const wrapped =
+      err instanceof BangerError || (err as { validation?: unknown }).validation === undefined
+        ? err
+        : new BangerError("USAGE", `bad request: ${(err as Error).message}`);
+    if (!(wrapped instanceof BangerError)) request.log.error({ err }, "request failed");
+    void reply.status(statusFor(wrapped)).send({ error: errorBody(wrapped) });
+  });
+
+  app.get("/v1/ping", async () => ({ version: DAEMON_VERSION, pid: process.pid }));
+
+  app.get("/v1/defaults", async (): Promise<DefaultsView> => ({
+    ...ctx.config.defaults,
+    origins: ctx.config.origins,
+  }));
+
+  app.get("/v1/vms", async () => {
+    const vms = await Promise.all(ctx.store.listVms().map((vm) => refreshVm(ctx, vm)));
+    return Promise.all(vms.map((vm) => viewVm(ctx, vm)));
+  });
+
+  app.get<RefParams>("/v1/vms/:ref", async (req) => {
+    const vm = await refreshVm(ctx, findVm(ctx, req.params.ref));
+    return viewVm(ctx, vm);
+  });
+
+  app.post("/v1/vms", async (req, reply) => {
+    const parsed = createVmRequest.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      throw new BangerError("USAGE", `bad create request: ${parsed.error.issues[0]?.message}`);
+    }
+    await streamOperation(req, reply, async ({ report, signal }) => {
+      const vm = await createVm(ctx, parsed.data, { report, signal });
+      return viewVm(ctx, vm);
+    });
+  });
+
+  for (const action of ["start", "stop", "restart"] as const) {
+    app.post<RefParams>(`/v1/vms/:ref/${action}`, async (req, reply) => {
+      const vm = findVm(ctx, req.params.ref);
+      await streamOperation(req, reply, async ({ report, signal }) => {
+        const op = action === "start" ? startVm : action === "stop" ? stopVm : restartVm;
+        return viewVm(ctx, await op(ctx, vm, { report, signal }));
+      });
+    });
+  }
+
+  app.post<RefParams>("/v1/vms/:ref/kill", async (req) => {
+    const body = killVmRequest.parse(req.body ?? {});
+    const vm = findVm(ctx, req.params.ref);
+    return viewVm(ctx, await killVm(ctx, vm, body.signal));
+  });
+
+  app.delete<RefParams>("/v1/vms/:ref", async (req) => {
+    const vm = findVm(ctx, req.params.ref);
+    await deleteVm(ctx, vm);
+    return { deleted: vm.name };
+  });
+
+  app.post("/v1/vms/prune", async (): Promise<BatchItem[]> => {
+    const vms = await Promise.all(ctx.store.listVms().map((vm) => refreshVm(ctx, vm)));
+    const out: BatchItem[] = [];
+    for (const vm of prunable(vms)) {
+      try {
+        await deleteVm(ctx, vm);
+        out.push({ name: vm.name, ok: true });
+      } catch (err) {
+        out.push({ name: vm.name, ok: false, error: errorBody(err) });
+      }
+    }
+    return out;
+  });
+
+  app.get<RefParams & { Querystring: { tty?: string; cmd?: string } }>(
+    "/v1/vms/:ref/ssh",
+    async (req): Promise<SshPlan> => {
+      const vm = await refreshVm(ctx, findVm(ctx, req.params.ref));
+      assertCanDo("ssh", vm.name, vm.state);
+      const handles = await readHandles(vmFiles(ctx.paths, vm.id).handles);
+      if (!handles) throw new BangerError("VM_INVALID_STATE", `VM "${vm.name}" has no address`);
+      const command = req.query.cmd === undefined ? undefined : parseArgv(req.query.cmd);
+      const argv = sshArgs(sshTarget(ctx, vm, handles.address), {
+        tty: req.query.tty === "1",
+        ...(command ? { command } : {}),
+      });
+      return { argv, vm: await viewVm(ctx, vm) };
+    },
+  );
+
+  app.get<RefParams & { Querystring: { follow?: string } }>(
+    "/v1/vms/:ref/logs",
+    async (req, reply) => {
+      const vm = findVm(ctx, req.params.ref);
+      const file = vmFiles(ctx.paths, vm.id).consoleLog;
+      await followFile(file, req.query.follow === "1", reply.raw, () => reply.hijack());
+    },
+  );
+
+  app.get("/v1/images", async () => listImages(ctx.paths));
+  app.get("/v1/kernels", async () => listKernels(ctx.paths));
+
+  return app;
+}
+
+function parseArgv(json: string): string[] {
+  const value: unknown = JSON.parse(json);
+  if (!Array.isArray(value) || !value.every((v) => typeof v === "string")) {
+    throw new BangerError("USAGE", "bad ssh request: cmd must be a JSON array of strings");
+  }
+  return value;
+}
+
+/** Streams a file; with `follow`, keeps sending what is appended until the client leaves. */
+async function followFile(
+  file: string,
+  follow: boolean,
+  res: import("node:http").ServerResponse,
+  hijack: () => void,
+): Promise<void> {
+  const size = await stat(file).then(
+    (s) => s.size,
+    () => 0,
+  );
+  hijack();
+  res.writeHead(200, { "content-type": "text/plain; charset=utf-8" });
+  let offset = 0;
+  const pump = async (until: number): Promise<void> => {
+    if (until <= offset) return;
+    await new Promise<void>((resolve, reject) => {
+      const rs = createReadStream(file, { start: offset, end: until - 1 });
+      rs.on("data", (chunk) => res.write(chunk));
+      rs.on("end", resolve);
+      rs.on("error", reject);
+    });
+    offset = until;
+  };
+  await pump(size);
+  if (!follow) {
+    res.end();
+    return;
+  }
+  let closed = false;
+  res.on("close", () => {
+    closed = true;
+  });
+  while (!closed) {
+    await new Promise((r) => setTimeout(r, 250));
+    const now = await stat(file).then(
+      (s) => s.size,
+      () => 0,
+    );
+    if (now < offset) offset = 0; // the console was reset by a new boot
+    await pump(now);
+  }
+}

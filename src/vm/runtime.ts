@@ -1,0 +1,236 @@
+import { readFile, truncate } from "node:fs/promises";
+import { step, type Reporter } from "../api/index.js";
+import { BangerError, isErrno } from "../errors/index.js";
+import {
+  ensureSshKey,
+  generateHostKey,
+  pinHostKey,
+  waitForSsh,
+  type SshTarget,
+} from "../guest/index.js";
+import { buildVmInitrd, getKernel } from "../kernel/index.js";
+import {
+  allocateAddress,
+  createTap,
+  deleteTap,
+  ensureBridge,
+  macForVm,
+  parseBridgeCidr,
+  tapNameForVm,
+} from "../net/index.js";
+import { vmFiles } from "../paths/index.js";
+import type { VmRecord } from "../store/index.js";
+import { resolveAccel, type MachineSpec, type VmmHandle } from "../vmm/index.js";
+import { bootFiles, kernelCmdline } from "./boot-files.js";
+import type { VmContext } from "./context.js";
+import { readHandles, removeHandles, writeHandles } from "./handles.js";
+
+const TCG_BOOT_TIMEOUT_MS = 180_000;
+const KVM_BOOT_TIMEOUT_MS = 45_000;
+const CONSOLE_TAIL_LINES = 20;
+
+export interface BootOptions {
+  report: Reporter;
+  signal?: AbortSignal | undefined;
+  bootTimeoutMs?: number | undefined;
+  /** Set to true once the VMM process exists; callers use it to decide between rollback and `error`. */
+  progress?: { launched: boolean };
+}
+
+/** How banger's ssh reaches this VM. */
+export function sshTarget(ctx: VmContext, vm: VmRecord, address: string): SshTarget {
+  return {
+    host: address,
+    alias: vm.id,
+    keyPath: ctx.paths.sshKeyPath,
+    knownHostsPath: ctx.paths.knownHostsPath,
+  };
+}
+
+/**
+ * Brings a VM up: lease, tap, boot archive, VMM, then waits until SSH answers. On failure the
+ * VMM is killed and tap and lease are released; the caller decides what the record becomes.
+ */
+export async function bootVm(ctx: VmContext, vm: VmRecord, opts: BootOptions): Promise<void> {
+  const { report, signal } = opts;
+  const files = vmFiles(ctx.paths, vm.id);
+  const subnet = parseBridgeCidr(ctx.config.network.cidr);
+  try {
+    const { address, tap } = await step(report, "network", "Setting up the network", async () => {
+      await ensureBridge({ name: ctx.config.network.bridge, cidr: ctx.config.network.cidr });
+      const address = ctx.store.leaseAddress(vm.id, (used) => allocateAddress(subnet, used));
+      const tap = tapNameForVm(vm.id);
+      await createTap(tap, ctx.config.network.bridge);
+      return { address, tap };
+    });
+
+    const kernel = await getKernel(ctx.paths, vm.kernel);
+    await step(report, "boot-files", "Preparing boot files", async () => {
+      const key = await ensureSshKey(ctx.paths);
+      const host = await generateHostKey(files.hostKey);
+      await pinHostKey(ctx.paths.knownHostsPath, vm.id, host.publicKey);
+      const files_ = bootFiles({
+        name: vm.name,
+        address,
+        subnet,
+        mac: macForVm(vm.id),
+        authorizedKey: key.publicKey,
+        hostPrivateKey: await readFile(files.hostKey, "utf8"),
+        hostPublicKey: host.publicKey,
+      });
+      await buildVmInitrd({
+        baseInitrdPath: kernel.initrdPath,
+        outPath: files.initrd,
+        files: files_,
+      });
+    });
+
+    const accel = await resolveAccel({
+      requested: ctx.config.accel,
+      kernelPath: kernel.kernelPath,
+      cachePath: ctx.paths.accelProbePath,
+    });
+    if (accel.accel === "tcg" && ctx.config.accel === "auto") {
+      report({
+        type: "note",
+        level: "info",
+        message: `using TCG software emulation: ${accel.reason}`,
+      });
+    }
+
+    await resetFile(files.consoleLog);
+    const spec: MachineSpec = {
+      vmId: vm.id,
+      name: vm.name,
+      vcpus: vm.vcpus,
+      memoryMib: vm.memoryMib,
+      kernelPath: kernel.kernelPath,
+      initrdPath: files.initrd,
+      cmdline: kernelCmdline(),
+      disks: [
+        { id: "root", path: files.rootOverlay, format: "qcow2" },
+        { id: "work", path: files.workDisk, format: "raw" },
+      ],
+      nic: { tapName: tap, mac: macForVm(vm.id) },
+      accel: accel.accel,
+      files,
+    };
+    const handle = await step(
+      report,
+      "launch",
+      `Starting ${ctx.driver.name} (${accel.accel})`,
+      () => ctx.driver.launch(spec, signal ? { signal } : {}),
+    );
+    if (opts.progress) opts.progress.launched = true;
+    await writeHandles(files.handles, {
+      vmm: handle,
+      tap,
+      address,
+      accel: accel.accel,
+      startedAt: new Date().toISOString(),
+    });
+
+    const timeoutMs =
+      opts.bootTimeoutMs ??
+      ctx.config.bootTimeoutMs ??
+      (accel.accel === "kvm" ? KVM_BOOT_TIMEOUT_MS : TCG_BOOT_TIMEOUT_MS);
+    await step(report, "ssh", `Waiting for SSH on ${address}`, () =>
+      waitUntilUp(ctx, vm, handle, address, timeoutMs, signal),
+    );
+  } catch (err) {
+    await releaseRuntime(ctx, vm);
+    throw err;
+  }
+}
+
+async function waitUntilUp(
+  ctx: VmContext,
+  vm: VmRecord,
+  handle: VmmHandle,
+  address: string,
+  timeoutMs: number,
+  signal: AbortSignal | undefined,
+): Promise<void> {
+  const files = vmFiles(ctx.paths, vm.id);
+  const stop = new AbortController();
+  const onAbort = (): void => stop.abort();
+  signal?.addEventListener("abort", onAbort, { once: true });
+
+  // The VMM may die early (init failure, bad kernel): stop waiting at once when it does.
+  const watchdog = (async (): Promise<"died" | "aborted"> => {
+    while (!stop.signal.aborted) {
+      await new Promise((r) => setTimeout(r, 500));
+      if (!(await ctx.driver.isAlive(handle))) return "died";
+    }
+    return "aborted";
+  })();
+
+  try {
+    const outcome = await Promise.race([
+      waitForSsh(address, { timeoutMs, signal: stop.signal }).then(() => "up" as const),
+      watchdog,
+    ]);
+    if (outcome === "died") {
+      const tail = await consoleTail(files.consoleLog);
+      throw new BangerError("VM_START_FAILED", `VM "${vm.name}" stopped during boot\n${tail}`, {
+        hint: `banger vm logs ${vm.name}`,
+      });
+    }
+  } catch (err) {
+    if (signal?.aborted)
+      throw new BangerError("INTERRUPTED", `boot of VM "${vm.name}" interrupted`);
+    if (err instanceof BangerError && err.code === "VM_SSH_UNAVAILABLE") {
+      const tail = await consoleTail(files.consoleLog);
+      throw new BangerError(
+        "VM_BOOT_TIMEOUT",
+        `VM "${vm.name}" did not answer SSH within ${Math.round(timeoutMs / 1000)} s; ` +
+          `last lines of its console:\n${tail}`,
+        { hint: `banger vm logs ${vm.name}`, cause: err },
+      );
+    }
+    throw err;
+  } finally {
+    stop.abort();
+    signal?.removeEventListener("abort", onAbort);
+    await watchdog;
+  }
+}
+
+/** The last lines of the serial console, for error messages. */
+export async function consoleTail(file: string, lines = CONSOLE_TAIL_LINES): Promise<string> {
+  try {
+    const text = await readFile(file, "utf8");
+    // Guest output is hostile: drop control characters except newlines and tabs.
+    // eslint-disable-next-line no-control-regex
+    const clean = text.replace(/\r/g, "").replace(/[\x00-\x08\x0b-\x1f\x7f]/g, "");
+    const rows = clean.split("\n").filter((l) => l.trim() !== "");
+    return rows.slice(-lines).join("\n") || "(the console is empty)";
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return "(no console log)";
+    throw err;
+  }
+}
+
+async function resetFile(file: string): Promise<void> {
+  try {
+    await truncate(file, 0);
+  } catch (err) {
+    if (!isErrno(err, "ENOENT")) throw err;
+  }
+}
+
+/**
+ * Kills the VMM if it still runs and gives back what a running VM holds: its tap, its lease
+ * and its handles file. Idempotent; safe on a VM that never started.
+ */
+export async function releaseRuntime(ctx: VmContext, vm: VmRecord): Promise<void> {
+  const files = vmFiles(ctx.paths, vm.id);
+  const handles = await readHandles(files.handles);
+  if (handles && (await ctx.driver.isAlive(handles.vmm))) {
+    await ctx.driver.kill(handles.vmm, "SIGKILL");
+    await ctx.driver.waitForExit(handles.vmm, 5000);
+  }
+  await deleteTap(tapNameForVm(vm.id));
+  ctx.store.releaseAddress(vm.id);
+  await removeHandles(files.handles);
+}
