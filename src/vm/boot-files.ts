@@ -67,14 +67,11 @@ export function kernelCmdline(): string {
     "rw",
     "panic=-1",
     "reboot=t",
-    "quiet",
-    "loglevel=4",
     "8250.nr_uarts=1",
     "i8042.noaux",
     "i8042.nomux",
     "i8042.nopnp",
     "i8042.dumbkbd",
-    "systemd.show_status=error",
     "net.ifnames=0",
   ].join(" ");
 }
