@@ -1,0 +1,83 @@
+// Images (a raw ext4 root filesystem plus a manifest under `<imagesDir>/<name>/`): the default
+// image build, the read-only image store, and the per-VM disks made from an image.
+import type { Reporter } from "../api/progress.js";
+import type { Paths } from "../paths/index.js";
+import { ensureDefaultImage as ensure } from "./default-image.js";
+import type { ImageInfo } from "./manifest.js";
+import { createRootOverlay as makeOverlay } from "./root-overlay.js";
+import { getImage as get, listImages as list } from "./store.js";
+import { createWorkDisk as makeWorkDisk } from "./work-disk.js";
+
+export type { ImageInfo } from "./manifest.js";
+
+/** Name of the image built locally on first use ("debian-bookworm"): systemd and sshd. */
+export { DEFAULT_IMAGE } from "./default-image.js";
+
+/**
+ * Returns the published default image, building it first when its manifest does not exist
+ * (about a minute: mmdebstrap from `mirror`, "" meaning http://deb.debian.org/debian, then
+ * mkfs.ext4). Idempotent; concurrent calls in one process share one build (started with the
+ * first caller's mirror) and each gets its own progress events; the build stops only when
+ * every caller has aborted. Reports steps `image.bootstrap` (with a progress event per
+ * mmdebstrap stage), `image.configure`, `image.mkfs`, `image.publish`.
+ *
+ * Rejects with IMAGE_BUILD_FAILED (mmdebstrap's stderr tail in the message; also on abort,
+ * with an INTERRUPTED cause), NO_SPACE when the disk fills, INVALID_ARGUMENT for a mirror that
+ * is not an http(s) URL, IMAGE_NOT_FOUND when a corrupt image is already in place. A failed
+ * build leaves nothing behind in `stagingDir` or `imagesDir`. Needs root (mmdebstrap's root
+ * mode), mmdebstrap and e2fsprogs.
+ */
+export function ensureDefaultImage(opts: {
+  paths: Paths;
+  mirror: string;
+  report: Reporter;
+  signal?: AbortSignal;
+}): Promise<ImageInfo> {
+  return ensure(opts);
+}
+
+/**
+ * Returns the published image `name`. Rejects with INVALID_NAME for a name that is not a safe
+ * directory name, and with IMAGE_NOT_FOUND (hint `banger image list`) when it does not exist
+ * or its manifest or rootfs is missing or corrupt (the message names the file). Reads only.
+ */
+export function getImage(paths: Paths, name: string): Promise<ImageInfo> {
+  return get(paths, name);
+}
+
+/**
+ * Returns every usable published image, sorted by name; [] when `imagesDir` does not exist.
+ * Directories that are not usable images (bad name, corrupt manifest) are left out.
+ */
+export function listImages(paths: Paths): Promise<ImageInfo[]> {
+  return list(paths);
+}
+
+/**
+ * Creates `overlayPath`, a qcow2 layer over the raw image `baseRawPath` (recorded as an
+ * absolute backing path, format raw), checked to be under 10 MiB. Not idempotent: rejects
+ * with DISK_SETUP_FAILED when `overlayPath` already exists (and leaves it alone), or when
+ * qemu-img fails (missing base, say); NO_SPACE when the disk is full. A half-made overlay is
+ * removed. Times out after 30 s.
+ */
+export function createRootOverlay(opts: {
+  baseRawPath: string;
+  overlayPath: string;
+}): Promise<void> {
+  return makeOverlay(opts);
+}
+
+/**
+ * Creates `path`, a sparse file of `sizeBytes` (at least 16 MiB, else INVALID_SIZE) holding an
+ * ext4 filesystem labelled `banger-work` whose root directory is 0700 root:root, filled from
+ * `skelDir` (owners and modes kept) when given. Not idempotent: rejects with DISK_SETUP_FAILED
+ * when `path` exists (and leaves it alone) or mkfs/debugfs fail, NO_SPACE when the disk is
+ * full; a half-made file is removed.
+ */
+export function createWorkDisk(opts: {
+  path: string;
+  sizeBytes: number;
+  skelDir?: string;
+}): Promise<void> {
+  return makeWorkDisk(opts);
+}
