@@ -11,6 +11,8 @@ export interface SshTarget {
   knownHostsPath: string;
   /** Defaults to `root`. */
   user?: string;
+  /** Defaults to 22. */
+  port?: number;
 }
 
 export interface SshArgsOptions {
@@ -55,6 +57,7 @@ export function sshArgs(target: SshTarget, opts: SshArgsOptions = {}): string[] 
     ...option("ServerAliveInterval", String(SERVER_ALIVE_INTERVAL_S)),
     ...option("ServerAliveCountMax", String(SERVER_ALIVE_COUNT_MAX)),
     ...["-l", user],
+    ...(target.port === undefined ? [] : ["-p", checkedPort(target.port)]),
     opts.tty === true ? "-t" : "-T",
     ...(opts.extra ?? []),
     // `--` before the destination: neither the host nor a command word can become an option.
@@ -75,19 +78,22 @@ function checked(what: string, value: string, pattern: RegExp): string {
   });
 }
 
-// ssh expands `%x` tokens, `${VAR}` and a leading `~` in key and known_hosts paths. `%` can be
-// escaped; the others cannot, so such paths are refused.
+function checkedPort(port: number): string {
+  if (Number.isInteger(port) && port > 0 && port < 65536) return String(port);
+  throw new BangerError("INVALID_ARGUMENT", `invalid SSH port ${port}: expected 1 to 65535`);
+}
+
+// ssh expands `%x` tokens, `${VAR}` and a leading `~` in key and known_hosts paths, and checks
+// an `-i` file before expanding it, so no escaping works for both: such paths are refused.
 function sshPath(file: string): string {
-  if (!file.startsWith("/") || /["'\\$\n\r\t]/.test(file)) {
-    throw new BangerError("INVALID_ARGUMENT", `invalid SSH file path "${file}"`, {
-      hint: "set BANGER_STATE_DIR to an absolute path without quotes, `$` or backslashes",
-    });
-  }
-  return file.replaceAll("%", "%%");
+  if (file.startsWith("/") && !/["'\\$%\n\r\t]/.test(file)) return file;
+  throw new BangerError("INVALID_ARGUMENT", `invalid SSH file path "${file}"`, {
+    hint: "set BANGER_STATE_DIR to an absolute path without quotes, `$`, `%` or backslashes",
+  });
 }
 
 // In an `-o` value whitespace separates several files; double quotes keep a path whole.
 function configPath(file: string): string {
-  const escaped = sshPath(file);
-  return escaped.includes(" ") ? `"${escaped}"` : escaped;
+  const checkedPath = sshPath(file);
+  return checkedPath.includes(" ") ? `"${checkedPath}"` : checkedPath;
 }

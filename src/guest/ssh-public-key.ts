@@ -34,10 +34,18 @@ export function parsePublicKey(text: string, source: string): PublicKey {
   return { type, base64, line };
 }
 
-// The blob starts with the key type as an SSH string: a 32-bit big-endian length, then bytes.
+// A public key blob is a run of SSH strings (32-bit big-endian length, then bytes), the first
+// being the key type; a blob whose strings do not end exactly at its end is truncated or padded.
 function blobType(blob: Buffer): string | undefined {
-  if (blob.length < 4) return undefined;
-  const length = blob.readUInt32BE(0);
-  if (length > 64 || blob.length < 4 + length) return undefined;
-  return blob.subarray(4, 4 + length).toString("latin1");
+  const fields: Buffer[] = [];
+  let offset = 0;
+  while (offset < blob.length) {
+    if (offset + 4 > blob.length) return undefined;
+    const length = blob.readUInt32BE(offset);
+    if (offset + 4 + length > blob.length) return undefined;
+    fields.push(blob.subarray(offset + 4, offset + 4 + length));
+    offset += 4 + length;
+  }
+  if (fields.length < 2) return undefined;
+  return fields[0]?.toString("latin1");
 }
