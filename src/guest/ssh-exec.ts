@@ -2,6 +2,7 @@ import { spawn } from "node:child_process";
 import { BangerError } from "../errors/index.js";
 import { formatCommand, tailLines } from "../host/index.js";
 import { sshArgs, type SshTarget } from "./ssh-args.js";
+import { throwIfSshFailed } from "./ssh-failure.js";
 
 export interface SshExecOptions {
   /** SIGTERM to ssh after this long, SIGKILL 2 s later. */
@@ -17,11 +18,6 @@ export interface SshExecResult {
   stderr: string;
 }
 
-// ssh exits 255 for its own failures; these stderr lines tell those apart from a remote
-// command that exits 255 itself.
-const HOST_KEY_FAILURE = /REMOTE HOST IDENTIFICATION HAS CHANGED|Host key verification failed/;
-const SSH_FAILURE =
-  /^ssh: |Permission denied \(|Connection closed by|Connection reset by|kex_exchange_identification|banner exchange|Host key verification failed/m;
 const KILL_GRACE_MS = 2_000;
 const STDERR_TAIL_LINES = 10;
 
@@ -41,26 +37,6 @@ export async function sshExec(
   const result = await spawnSsh(args, opts);
   if (result.code === 255) throwIfSshFailed(target, result.stderr);
   return result;
-}
-
-/** Throws the matching BangerError when ssh itself failed (status 255). */
-export function throwIfSshFailed(target: SshTarget, stderr: string): void {
-  const tail = tailLines(stderr, STDERR_TAIL_LINES);
-  if (HOST_KEY_FAILURE.test(stderr)) {
-    throw new BangerError(
-      "VM_HOST_KEY_MISMATCH",
-      `cannot trust VM "${target.alias}" at "${target.host}": its SSH host key is not the ` +
-        `one banger pinned\n${tail}`,
-      { hint: `do not use this VM; inspect it with \`banger vm logs ${target.alias}\`` },
-    );
-  }
-  if (SSH_FAILURE.test(stderr)) {
-    throw new BangerError(
-      "VM_SSH_UNAVAILABLE",
-      `cannot reach VM "${target.alias}" over SSH at "${target.host}":\n${tail}`,
-      { hint: `check the VM with \`banger vm show ${target.alias}\`` },
-    );
-  }
 }
 
 function spawnSsh(args: string[], opts: SshExecOptions): Promise<SshExecResult> {
