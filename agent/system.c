@@ -59,6 +59,9 @@ static void child_exec(const char *const argv[], int out_fd)
 				      "SYSTEMD_COLORS=0", "SYSTEMD_PAGER=", NULL };
 	int devnull = open("/dev/null", O_RDWR | O_CLOEXEC);
 
+	/* Its own group, so a timeout also kills whatever it started. */
+	setpgid(0, 0);
+
 	if (devnull >= 0) {
 		dup2(devnull, 0);
 		dup2(devnull, 2);
@@ -114,7 +117,8 @@ static int reap(pid_t pid, long long deadline)
 		if (r < 0 && errno != EINTR)
 			return -1;
 		if (now_ms() >= deadline) {
-			kill(pid, SIGKILL);
+			if (kill(-pid, SIGKILL) < 0)
+				kill(pid, SIGKILL);
 			waitpid(pid, &status, 0);
 			return -1;
 		}
@@ -138,6 +142,7 @@ int spawn_capture(const char *const argv[], char *out, size_t cap, int timeout_m
 	}
 	if (pid == 0)
 		child_exec(argv, fds[1]);
+	setpgid(pid, pid); /* both sides set it, so a kill cannot race the child's own call */
 	close(fds[1]);
 	int timed_out = drain_output(fds[0], out, cap, deadline) < 0;
 	close(fds[0]);
