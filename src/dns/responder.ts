@@ -3,6 +3,7 @@
 import type { Logger } from "../log/index.js";
 import type { Forwarder } from "./forwarder.js";
 import { buildReply, parseQuery, RCODE } from "./message.js";
+import { ReplyCache } from "./reply-cache.js";
 import type { DnsRecords } from "./types.js";
 import { answerFromZone, type ZoneAnswer } from "./zone.js";
 
@@ -18,6 +19,7 @@ export interface ResponderConfig {
 
 export function createResponder(config: ResponderConfig): Respond {
   const recursionAvailable = config.forwarder !== undefined;
+  const cache = new ReplyCache();
   return (query, done) => {
     const parsed = parseQuery(query);
     if (parsed.kind !== "query") {
@@ -37,9 +39,16 @@ export function createResponder(config: ResponderConfig): Respond {
       return;
     }
     if (zoneAnswer !== undefined) {
-      done(
-        buildReply(packet, question, { ...zoneAnswer, authoritative: true, recursionAvailable }),
-      );
+      const key = ReplyCache.keyOf(question, packet.flag_rd, zoneAnswer);
+      const cached = cache.get(key, packet.id ?? 0);
+      if (cached !== undefined) return done(cached);
+      const built = buildReply(packet, question, {
+        ...zoneAnswer,
+        authoritative: true,
+        recursionAvailable,
+      });
+      cache.set(key, built);
+      done(built);
       return;
     }
 
