@@ -7,6 +7,9 @@ import type { Question } from "dns-packet";
 import type { Logger } from "../log/index.js";
 import { canonicalAddress, type Upstream } from "./upstreams.js";
 
+// TODO(dns): a truncated (TC) upstream reply is passed on as is, even to a TCP client, which
+// then has no way to get the full answer — retry such queries over TCP to the upstream.
+
 /** Beyond this many queries waiting on upstreams, new ones fail at once instead of queueing. */
 export const MAX_FORWARDS_IN_FLIGHT = 256;
 
