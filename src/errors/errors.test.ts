@@ -6,7 +6,7 @@ import { BangerError, causeChain, ERROR_CODES, exitCodeFor, httpStatusFor } from
 test("docs/errors.md lists every code with its HTTP status and exit code", () => {
   const doc = readFileSync(new URL("../../docs/errors.md", import.meta.url), "utf8");
   for (const [code, { http, exit }] of Object.entries(ERROR_CODES)) {
-    const row = new RegExp(`^\\| \`${code}\` \\| ${http} \\| ${exit} \\|`, "m");
+    const row = new RegExp(`^\\| \`${code}\` +\\| ${http} +\\| ${exit} +\\|`, "m");
     assert.match(doc, row, `docs/errors.md row for ${code}`);
   }
 });
