@@ -46,6 +46,7 @@ export async function resolvePackage(
     path.join(workDir, "Release"),
     src.keyringPath ?? DEBIAN_KEYRING,
     `${base}/InRelease`,
+    src.signal,
   );
 
   const entry = findSha256(release, PACKAGES_INDEX);
@@ -66,7 +67,10 @@ export async function resolvePackage(
     maxBytes: entry.sizeBytes,
     ...sig(src),
   });
-  await run("xz", ["--decompress", "--keep", "--", packagesXz], { timeoutMs: XZ_TIMEOUT_MS });
+  await run("xz", ["--decompress", "--keep", "--", packagesXz], {
+    timeoutMs: XZ_TIMEOUT_MS,
+    ...sig(src),
+  });
 
   const lines = createInterface({ input: createReadStream(path.join(workDir, "Packages")) });
   const stanzas = await collectStanzas(

@@ -20,10 +20,12 @@ export async function verifyInRelease(
   verifiedPath: string,
   keyringPath: string,
   url: string,
+  signal?: AbortSignal,
 ): Promise<string> {
   try {
     await run("gpgv", ["--keyring", keyringPath, "--output", verifiedPath, inReleasePath], {
       timeoutMs: GPGV_TIMEOUT_MS,
+      ...(signal === undefined ? {} : { signal }),
     });
   } catch (err) {
     if (err instanceof BangerError && err.code !== "SUBPROCESS_FAILED") throw err;

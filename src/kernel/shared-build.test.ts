@@ -42,10 +42,16 @@ test("concurrent callers share one build and both see its progress", async () =>
 test("one caller giving up does not abort the others' build; all giving up does", async () => {
   const gate = deferred();
   let buildSignal: AbortSignal | undefined;
+  let cleanedUp = false;
   const build = async (_r: unknown, signal: AbortSignal): Promise<string> => {
     buildSignal = signal;
-    await gate.promise;
-    return "done";
+    const aborted = new Promise((_ok, fail) => signal.addEventListener("abort", fail));
+    try {
+      await Promise.race([gate.promise, aborted]);
+      return "done";
+    } finally {
+      cleanedUp = true;
+    }
   };
   const c1 = new AbortController();
   const c2 = new AbortController();
@@ -55,8 +61,9 @@ test("one caller giving up does not abort the others' build; all giving up does"
   await assert.rejects(p1, (err) => isBangerError(err, "INTERRUPTED"));
   await new Promise((r) => setImmediate(r));
   assert.equal(buildSignal?.aborted, false);
+  assert.equal(cleanedUp, false);
   c2.abort();
   await assert.rejects(p2, (err) => isBangerError(err, "INTERRUPTED"));
   assert.equal(buildSignal?.aborted, true);
-  gate.resolve("late");
+  assert.equal(cleanedUp, true, "the last caller is answered only after the build unwound");
 });

@@ -16,7 +16,8 @@ const builds = new Map<string, Build>();
 /**
  * Runs `fn` for `key`, or joins the build already running for it. `fn` receives a reporter that
  * fans out to every caller and a signal that aborts when all callers' signals have aborted.
- * A caller whose own signal aborts gets INTERRUPTED at once.
+ * A caller whose own signal aborts gets INTERRUPTED: at once while others still wait, else once
+ * the aborted build has unwound.
  */
 export function joinBuild<T>(
   key: string,
@@ -49,20 +50,25 @@ function wait(build: Build, report: Reporter, signal: AbortSignal | undefined): 
   build.reporters.add(report);
   build.waiting++;
   let left = false;
-  const leave = (abortIfLast: boolean): void => {
-    if (left) return;
+  // True when this caller was the last one and so aborted the build.
+  const leave = (abortIfLast: boolean): boolean => {
+    if (left) return false;
     left = true;
     build.reporters.delete(report);
     build.waiting--;
-    if (abortIfLast && build.waiting === 0) build.controller.abort();
+    if (!abortIfLast || build.waiting > 0) return false;
+    build.controller.abort();
+    return true;
   };
   const done = build.promise.finally(() => leave(false));
   if (signal === undefined) return done;
 
   return new Promise((resolve, reject) => {
     const onAbort = (): void => {
-      leave(true);
-      reject(new BangerError("INTERRUPTED", "kernel build interrupted"));
+      const interrupted = new BangerError("INTERRUPTED", "kernel build interrupted");
+      // The last caller out waits for the aborted build to clean up its staging dir.
+      if (leave(true)) build.promise.then(undefined, () => {}).finally(() => reject(interrupted));
+      else reject(interrupted);
     };
     done.then(resolve, reject).finally(() => signal.removeEventListener("abort", onAbort));
     if (signal.aborted) onAbort();
