@@ -35,7 +35,8 @@ export async function download(opts: DownloadOptions): Promise<string> {
     if (opts.expectSha256 !== undefined && sha256 !== opts.expectSha256) {
       throw new BangerError(
         "KERNEL_CHECKSUM_MISMATCH",
-        `cannot use "${opts.url}": its SHA-256 is "${sha256}", the signed index says "${opts.expectSha256}"`,
+        `cannot use "${opts.url}": its SHA-256 is "${sha256}", ` +
+          `the signed index says "${opts.expectSha256}"`,
         { hint: "the mirror or a proxy served a corrupt file; retry, or pass another mirror" },
       );
     }

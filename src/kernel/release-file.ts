@@ -30,7 +30,7 @@ export async function verifyInRelease(
   } catch (err) {
     if (err instanceof BangerError && err.code !== "SUBPROCESS_FAILED") throw err;
     throw new BangerError("KERNEL_CHECKSUM_MISMATCH", `cannot trust "${url}": bad signature`, {
-      hint: `check the mirror, and that the keyring "${keyringPath}" is current: apt-get install debian-archive-keyring`,
+      hint: "retry with another mirror; if it persists: apt-get install debian-archive-keyring",
       cause: err,
     });
   }

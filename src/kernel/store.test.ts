@@ -48,7 +48,7 @@ test("an empty store lists nothing and names the pull command for a missing kern
   await assert.rejects(getKernel(paths, "../etc"), (err) => isBangerError(err, "INVALID_NAME"));
 });
 
-test("published kernels are read back with absolute paths; unpublished dirs are not kernels", async (t) => {
+test("published kernels read back with absolute paths; unpublished dirs are not kernels", async (t) => {
   const paths = await tempPaths(t);
   await stageKernel(paths, "debian-bookworm-cloud");
   await mkdir(path.join(paths.kernelsDir, "half-built"));
@@ -91,7 +91,7 @@ test("ensureKernel returns a stored kernel without touching the network", async 
   assert.equal(k.version, "6.1.0-50-cloud-amd64");
 });
 
-test("ensureKernel refuses unknown names and cleans its staging dir after a failed fetch", async (t) => {
+test("ensureKernel refuses unknown names and cleans staging after a failed fetch", async (t) => {
   const paths = await tempPaths(t);
   const opts = { paths, mirror: "http://127.0.0.1:9/debian", report: silentReporter };
   await assert.rejects(ensureKernel({ ...opts, name: "nope" }), (err) =>
