@@ -61,6 +61,9 @@ export interface BootstrapOptions {
 /** The argument array for one bootstrap; the mirror must already be checked. */
 export function mmdebstrapArgs(rootDir: string, mirror: string, suite: string): string[] {
   return [
+    // Unshare mode would leave files owned by sub-uids, which mkfs -d would copy as they are.
+    "--mode=root",
+    "--format=directory",
     "--variant=minbase",
     `--include=${DEFAULT_PACKAGES.join(",")}`,
     ...DPKG_OPTS.map((opt) => `--dpkgopt=${opt}`),
