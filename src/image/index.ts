@@ -16,16 +16,18 @@ export { DEFAULT_IMAGE } from "./default-image.js";
 /**
  * Returns the published default image, building it first when its manifest does not exist
  * (about a minute: mmdebstrap from `mirror`, "" meaning http://deb.debian.org/debian, then
- * mkfs.ext4). Idempotent; concurrent calls in one process share one build (started with the
- * first caller's mirror) and each gets its own progress events; the build stops only when
- * every caller has aborted. Reports steps `image.bootstrap` (with a progress event per
- * mmdebstrap stage), `image.configure`, `image.mkfs`, `image.publish`.
+ * mkfs.ext4 sized at 1.5x the tree, at least 1 GiB). Idempotent; concurrent calls in one
+ * process share one build (started with the first caller's mirror), each getting the progress
+ * events from when it joined. An aborting caller rejects at once unless it is the last one:
+ * then the build is stopped and the caller rejects once the staging dir is gone. Reports steps
+ * `image.bootstrap` (with an `items` progress event per mmdebstrap stage, total 7),
+ * `image.configure`, `image.mkfs`, `image.publish`.
  *
  * Rejects with IMAGE_BUILD_FAILED (mmdebstrap's stderr tail in the message; also on abort,
  * with an INTERRUPTED cause), NO_SPACE when the disk fills, INVALID_ARGUMENT for a mirror that
  * is not an http(s) URL, IMAGE_NOT_FOUND when a corrupt image is already in place. A failed
  * build leaves nothing behind in `stagingDir` or `imagesDir`. Needs root (mmdebstrap's root
- * mode), mmdebstrap and e2fsprogs.
+ * mode), mmdebstrap and e2fsprogs; mmdebstrap times out after 30 min, mkfs after 10.
  */
 export function ensureDefaultImage(opts: {
   paths: Paths;
