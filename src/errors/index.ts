@@ -39,6 +39,13 @@ export const ERROR_CODES = {
   AGENT_VERSION_MISMATCH: { http: 502, exit: 1 },
   AGENT_REQUEST_FAILED: { http: 502, exit: 1 },
   VM_HOST_KEY_MISMATCH: { http: 502, exit: 1 },
+  IMAGE_DIGEST_MISMATCH: { http: 502, exit: 1 },
+  IMAGE_UNSUPPORTED: { http: 422, exit: 1 },
+  IMAGE_LAYER_UNSAFE: { http: 422, exit: 1 },
+  REGISTRY_UNREACHABLE: { http: 502, exit: 1 },
+  REGISTRY_UNAUTHORIZED: { http: 403, exit: 1 },
+  REGISTRY_NOT_FOUND: { http: 404, exit: 1 },
+  REGISTRY_FAILED: { http: 502, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
