@@ -4,6 +4,7 @@ import { mkdir, rm, writeFile } from "node:fs/promises";
 import { connect } from "node:net";
 import { loadConfig } from "../config/index.js";
 import { causeChain } from "../errors/index.js";
+import { removeStagingDir } from "../image/index.js";
 import { createLogger } from "../log/index.js";
 import { resolvePaths } from "../paths/index.js";
 import { Store } from "../store/index.js";
@@ -35,7 +36,9 @@ async function main(): Promise<void> {
   }
   await rm(paths.socketPath, { force: true });
   // Half-built kernels and images from an interrupted daemon are never resumed.
-  await rm(paths.stagingDir, { recursive: true, force: true });
+  await removeStagingDir(paths.stagingDir).catch((err: unknown) => {
+    logger.error({ err }, "cannot clear the staging dir");
+  });
 
   const store = new Store(paths.dbPath);
   const ctx = createVmContext({ paths, config, store, driver: qemuDriver(), logger });

@@ -83,3 +83,10 @@ export function createWorkDisk(opts: {
 }): Promise<void> {
   return makeWorkDisk(opts);
 }
+
+/**
+ * Removes a staging directory (or the whole staging root) left by an interrupted build.
+ * Mounts a killed mmdebstrap left inside (/dev, /proc, /sys binds) are unmounted first, so
+ * the delete can never reach the host's /dev; IMAGE_BUILD_FAILED if one stays mounted.
+ */
+export { removeStagingDir } from "./staging.js";
