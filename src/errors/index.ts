@@ -46,6 +46,7 @@ export const ERROR_CODES = {
   REGISTRY_UNAUTHORIZED: { http: 403, exit: 1 },
   REGISTRY_NOT_FOUND: { http: 404, exit: 1 },
   REGISTRY_FAILED: { http: 502, exit: 1 },
+  WORKSPACE_FAILED: { http: 500, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;
