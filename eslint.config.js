@@ -21,7 +21,14 @@ export default tseslint.config(
     rules: {
       "no-restricted-imports": [
         "error",
-        { patterns: [{ group: ["**/cli/**", "**/daemon/**", "**/cli", "**/daemon"], message: "Nothing imports cli or daemon." }] },
+        {
+          patterns: [
+            {
+              group: ["**/cli/**", "**/daemon/**", "**/cli", "**/daemon"],
+              message: "Nothing imports cli or daemon.",
+            },
+          ],
+        },
       ],
     },
   },

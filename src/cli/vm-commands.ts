@@ -64,7 +64,9 @@ export function addCreateFlags(cmd: Command, env: CliEnv): Command {
   const d = env.config?.defaults;
   const o = env.config?.origins;
   const def = (value: string | number | undefined, origin: string | undefined): string =>
-    value === undefined ? "" : ` (default: ${value}, from ${origin ?? "built-in"})`;
+    value === undefined
+      ? ""
+      : ` (default: ${value}, ${origin === "built-in" || origin === undefined ? "built-in" : `from ${origin}`})`;
   return cmd
     .option("--name <name>", "VM name, a DNS label (default: a generated two-word name)")
     .option("--image <image>", `root filesystem image${def(d?.image, o?.image)}`)

@@ -1,5 +1,6 @@
 // `banger doctor`: one PASS/WARN/FAIL row per host requirement, each with a one-line fix.
 // Runs without the daemon so it can explain why the daemon does not start.
+import { BangerError } from "../errors/index.js";
 import type { Paths } from "../paths/index.js";
 import {
   bridgeCheck,
@@ -21,6 +22,21 @@ export async function runHostChecks(paths: Paths): Promise<CheckResult[]> {
     bridgeCheck(),
     nftablesCheck(),
     diskCheck(paths),
-    accelCheck(paths),
+    guarded("KVM", accelCheck(paths)),
   ]);
+}
+
+/** A check that throws reports a FAIL row with the error instead of ending the command. */
+async function guarded(name: string, check: Promise<CheckResult>): Promise<CheckResult> {
+  try {
+    return await check;
+  } catch (err) {
+    const hint = err instanceof BangerError ? err.hint : undefined;
+    return {
+      name,
+      status: "FAIL",
+      detail: `cannot check: ${err instanceof Error ? err.message.split("\n")[0] : String(err)}`,
+      ...(hint === undefined ? {} : { fix: hint }),
+    };
+  }
 }

@@ -5,3 +5,11 @@ export { sshArgs, type SshArgsOptions, type SshTarget } from "./ssh-args.js";
 export { sshExec, type SshExecOptions, type SshExecResult } from "./ssh-exec.js";
 export { ensureSshKey, generateHostKey, type SshKey } from "./ssh-key.js";
 export { waitForSsh, type WaitForSshOptions } from "./wait-for-ssh.js";
+export { AgentClient, type AgentClientOptions } from "./agent-client.js";
+export {
+  AGENT_PROTOCOL_VERSION,
+  type AgentHealth,
+  type AgentPort,
+  type AgentStats,
+} from "./agent-protocol.js";
+export { agentFiles, AGENT_GUEST_PATH, AGENT_UNIT_NAME } from "./agent-files.js";

@@ -1,5 +1,6 @@
 import { spawn } from "node:child_process";
 import { BangerError } from "../errors/index.js";
+import { which } from "./which.js";
 
 export interface RunOptions {
   cwd?: string;
@@ -41,13 +42,25 @@ export function tailLines(text: string, n: number): string {
  * SUBPROCESS_FAILED naming the command line, its exit code or signal and the tail of stderr;
  * with HOST_MISSING_TOOL when the binary does not exist; with INTERRUPTED when `signal` aborts.
  */
-export function run(
+export async function run(
   cmd: string,
   args: readonly string[],
   opts: RunOptions = {},
 ): Promise<RunResult> {
+  // Resolve like `which` (PATH plus the sbin dirs), so that a tool doctor reports as present
+  // also runs when the daemon was started with a PATH that lacks /usr/sbin.
+  const binary = cmd.includes("/") ? cmd : ((await which(cmd)) ?? cmd);
+  return spawnAndWait(cmd, binary, args, opts);
+}
+
+function spawnAndWait(
+  cmd: string,
+  binary: string,
+  args: readonly string[],
+  opts: RunOptions,
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
-    const child = spawn(cmd, args, {
+    const child = spawn(binary, args, {
       cwd: opts.cwd,
       env: opts.env ?? process.env,
       stdio: [opts.input === undefined ? "ignore" : "pipe", "pipe", "pipe"],

@@ -136,6 +136,7 @@ async function publish(paths: Paths, outDir: string): Promise<ImageInfo> {
     formatVersion: 1,
     name: DEFAULT_IMAGE,
     source: `mmdebstrap:${DEFAULT_SUITE}`,
+    agent: true,
     createdAt: new Date().toISOString(),
   });
   const finalDir = imageDir(paths, DEFAULT_IMAGE);

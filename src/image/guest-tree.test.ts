@@ -38,6 +38,15 @@ test("prepareGuestTree applies every golden-image adjustment", async (t) => {
   assert.equal(await readlink(wants), "/lib/systemd/system/systemd-networkd.service");
   assert.equal(await readlink(path.join(units, "apt-daily.timer")), "/dev/null");
 
+  const agent = await stat(path.join(root, "usr/local/bin/banger-agent"));
+  assert.equal(agent.mode & 0o777, 0o755, "the guest agent is installed executable");
+  const agentWants = path.join(units, "sysinit.target.wants/banger-agent.service");
+  assert.equal(await readlink(agentWants), "/etc/systemd/system/banger-agent.service");
+  assert.match(
+    await readFile(path.join(units, "banger-agent.service"), "utf8"),
+    /ExecStart=\/usr\/local\/bin\/banger-agent/,
+  );
+
   await prepareGuestTree(root);
 });
 

@@ -1,8 +1,19 @@
 // Private: turning a freshly bootstrapped Debian tree into banger's golden guest, from the
 // host side with plain file writes (nothing runs inside the tree).
-import { chmod, cp, readFile, readdir, rm, writeFile } from "node:fs/promises";
+import {
+  chmod,
+  copyFile,
+  cp,
+  mkdir,
+  readFile,
+  readdir,
+  rm,
+  symlink,
+  writeFile,
+} from "node:fs/promises";
 import path from "node:path";
 import { BangerError } from "../errors/index.js";
+import { AGENT_GUEST_PATH, AGENT_UNIT_NAME, agentFiles } from "../guest/index.js";
 import { MASKED_UNITS, NETWORKD_LINKS, maskUnits, writeUnitLinks } from "./systemd-units.js";
 
 /** vda is the qcow2 root overlay; vdb the VM's persistent work disk, optional so boot survives. */
@@ -26,6 +37,23 @@ export async function prepareGuestTree(rootDir: string): Promise<void> {
   await maskUnits(rootDir, MASKED_UNITS);
   await lockRootPassword(path.join(etc, "shadow"));
   await resetMachineIdentity(rootDir);
+  await installAgent(rootDir);
+}
+
+/** The guest agent, started early from sysinit so `vm ports` works before (or without) sshd. */
+export async function installAgent(rootDir: string): Promise<void> {
+  const { binary, unit } = await agentFiles();
+  const target = path.join(rootDir, AGENT_GUEST_PATH);
+  await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+  await copyFile(binary, target);
+  await chmod(target, 0o755);
+  const unitDir = path.join(rootDir, "etc/systemd/system");
+  await copyFile(unit, path.join(unitDir, AGENT_UNIT_NAME));
+  await chmod(path.join(unitDir, AGENT_UNIT_NAME), 0o644);
+  const wants = path.join(unitDir, "sysinit.target.wants");
+  await mkdir(wants, { recursive: true, mode: 0o755 });
+  await rm(path.join(wants, AGENT_UNIT_NAME), { force: true });
+  await symlink(`/etc/systemd/system/${AGENT_UNIT_NAME}`, path.join(wants, AGENT_UNIT_NAME));
 }
 
 /** Every VM gets its own host key at boot; a key baked into the image would be shared. */

@@ -18,6 +18,8 @@ export interface ImageInfo {
   source: string;
   /** Preferred kernel name, if any. */
   kernel?: string;
+  /** True when the image carries banger's guest agent (readiness, `vm ports`, `vm stats`). */
+  agent: boolean;
   /** ISO 8601 time the image was published. */
   createdAt: string;
 }
@@ -31,6 +33,7 @@ const manifestSchema = z.object({
   name: z.string().min(1),
   source: z.string().min(1),
   kernel: z.string().min(1).optional(),
+  agent: z.boolean().optional(),
   createdAt: z.string().min(1),
 });
 
@@ -65,6 +68,7 @@ export async function readImageDir(dir: string, name: string): Promise<ImageInfo
     rootSkelDir: path.join(dir, ROOT_SKEL_DIR),
     sizeBytes,
     source: manifest.source,
+    agent: manifest.agent === true,
     createdAt: manifest.createdAt,
   };
   if (manifest.kernel !== undefined) info.kernel = manifest.kernel;
