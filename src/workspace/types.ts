@@ -1,0 +1,56 @@
+// Private: the shapes that prepareWorkspace and exportWorkspace take and return.
+import type { Reporter } from "../api/progress.js";
+import type { SshTarget } from "../guest/index.js";
+
+/** `shallow`: HEAD's commit plus the working tree's files; `full_copy`: the tree on disk. */
+export type WorkspaceMode = "shallow" | "full_copy";
+
+export interface PrepareWorkspaceOptions {
+  target: SshTarget;
+  /** Any path inside the host checkout; its enclosing work tree is sent. */
+  hostPath: string;
+  /** Absolute path in the guest; defaults to `/root/<repo-name>`. */
+  guestPath?: string;
+  mode: WorkspaceMode;
+  /** Send untracked files that are not ignored (shallow mode; full_copy sends everything). */
+  includeUntracked: boolean;
+  /** A guest-only branch to create and check out. */
+  branch?: string;
+  /** A host revision the branch starts at; needs `branch`. */
+  from?: string;
+  /** List what would be sent without touching the VM. */
+  dryRun: boolean;
+  report: Reporter;
+  signal?: AbortSignal;
+}
+
+export interface WorkspaceResult {
+  guestPath: string;
+  /** The host work tree's top directory. */
+  hostPath: string;
+  /** The commit the guest workspace is based on; null for a repository without commits. */
+  commit: string | null;
+  /** Files and symlinks sent (directories are not counted). */
+  files: number;
+  /** Total size of the regular files sent, in bytes. */
+  bytes: number;
+  /** With `dryRun` only: the paths that would be sent, relative to `hostPath`. */
+  listing?: string[];
+}
+
+export interface ExportWorkspaceOptions {
+  target: SshTarget;
+  guestPath: string;
+  /** The commit the workspace was prepared from; null diffs against the empty tree. */
+  baseCommit: string | null;
+  /** Refuse a patch larger than this; defaults to 1 GiB. */
+  maxPatchBytes?: number;
+  signal?: AbortSignal;
+}
+
+export interface ExportResult {
+  /** A `git apply`-able binary patch; empty when nothing changed. */
+  patch: Buffer;
+  /** Number of files the patch touches. */
+  files: number;
+}
