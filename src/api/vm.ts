@@ -1,4 +1,5 @@
 import { z } from "zod";
+import type { AgentHealth } from "./agent.js";
 
 export type VmStateName = "created" | "starting" | "running" | "stopping" | "stopped" | "error";
 
@@ -20,6 +21,8 @@ export interface VmView {
   lastError?: string;
   createdAt: string;
   consoleLog: string;
+  /** The guest agent's last health answer (only from `show`), or why there is none. */
+  agent?: { health?: AgentHealth; checkedAt?: string; error?: string };
 }
 
 /** Body of POST /v1/vms. Sizes are strings as users typed them; the daemon parses them. */
@@ -33,6 +36,8 @@ export const createVmRequest = z
     diskSize: z.string().optional(),
     bootTimeout: z.string().optional(),
     start: z.boolean().default(true),
+    /** Wait for SSH too, not only for the guest agent (`vm run` needs it). */
+    waitForSsh: z.boolean().default(false),
   })
   .strict();
 export type CreateVmRequest = z.input<typeof createVmRequest>;

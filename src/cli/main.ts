@@ -4,6 +4,7 @@ import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
 import { loadConfig, type Config } from "../config/index.js";
 import { resolvePaths } from "../paths/index.js";
+import { registerAgentCommands } from "./agent-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
 import { printError } from "./output.js";
 import { registerRunCommand } from "./run-command.js";
@@ -47,6 +48,7 @@ async function main(argv: string[]): Promise<number> {
   const vm = program.command("vm").description("create, run and manage VMs");
   registerVmCommands(vm, env);
   registerRunCommand(vm, env);
+  registerAgentCommands(vm, env);
   registerDoctorCommand(program, env);
 
   try {

@@ -58,7 +58,7 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
       const socket = env.paths.socketPath;
       const render = progressRenderer(outputMode(flags.json === true));
       const { rm: _rm, detach: _detach, ...create } = flags;
-      const req = createRequest(create, true);
+      const req = { ...createRequest(create, true), waitForSsh: !flags.detach };
       const vmView = await callStream<VmView>(socket, "POST", "/v1/vms", req, render);
       if (flags.detach) {
         process.stdout.write(flags.json ? JSON.stringify(vmView) + "\n" : `${vmView.name}\n`);

@@ -222,6 +222,17 @@ export function registerVmCommands(vm: Command, env: CliEnv): void {
         ["console", v.consoleLog],
         ["last error", v.lastError],
       ];
+      if (v.agent?.health) {
+        const h = v.agent.health;
+        const systemd = h.systemd
+          ? `systemd ${h.systemd.state}${h.systemd.failedUnits?.length ? ` (failed: ${h.systemd.failedUnits.join(", ")})` : ""}`
+          : "no systemd";
+        rows.push([
+          "agent",
+          `${h.agentVersion}, up ${Math.round(h.uptimeSeconds ?? 0)} s, ${systemd}`,
+        ]);
+      }
+      if (v.agent?.error) rows.push(["agent error", v.agent.error]);
       for (const [k, val] of rows)
         if (val !== undefined) process.stdout.write(`${(k + ":").padEnd(12)}${val}\n`);
     });

@@ -9,16 +9,18 @@ import {
   type SshPlan,
 } from "../api/index.js";
 import { BangerError } from "../errors/index.js";
-import { sshArgs } from "../guest/index.js";
+import { sshArgs, waitForSsh } from "../guest/index.js";
 import { listImages } from "../image/index.js";
 import { listKernels } from "../kernel/index.js";
 import type { Logger } from "../log/index.js";
 import { vmFiles } from "../paths/index.js";
 import {
   assertCanDo,
+  checkHealth,
   createVm,
   deleteVm,
   findVm,
+  imageHasAgent,
   killVm,
   prunable,
   readHandles,
@@ -28,11 +30,14 @@ import {
   startVm,
   stopVm,
   viewVm,
+  vmPorts,
+  vmStats,
   type VmContext,
 } from "../vm/index.js";
 import { errorBody, statusFor, streamOperation } from "./wire.js";
 
 export const DAEMON_VERSION = "0.1.0";
+const SSH_READY_TIMEOUT_MS = 60_000;
 
 type RefParams = { Params: { ref: string } };
 
@@ -62,8 +67,25 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
 
   app.get<RefParams>("/v1/vms/:ref", async (req) => {
     const vm = await refreshVm(ctx, findVm(ctx, req.params.ref));
-    return viewVm(ctx, vm);
+    const view = await viewVm(ctx, vm);
+    if (vm.state === "running" && (await imageHasAgent(ctx, vm))) {
+      try {
+        view.agent = { health: await checkHealth(ctx, vm) };
+      } catch (err) {
+        view.agent = { error: err instanceof Error ? err.message : String(err) };
+      }
+      const last = ctx.lastHealth.get(vm.id);
+      if (last) view.agent = { health: last.health, checkedAt: last.at, ...view.agent };
+    }
+    return view;
   });
+
+  app.get<RefParams>("/v1/vms/:ref/ports", async (req) =>
+    vmPorts(ctx, findVm(ctx, req.params.ref)),
+  );
+  app.get<RefParams>("/v1/vms/:ref/stats", async (req) =>
+    vmStats(ctx, findVm(ctx, req.params.ref)),
+  );
 
   app.post("/v1/vms", async (req, reply) => {
     const parsed = createVmRequest.safeParse(req.body ?? {});
@@ -119,6 +141,8 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
       assertCanDo("ssh", vm.name, vm.state);
       const handles = await readHandles(vmFiles(ctx.paths, vm.id).handles);
       if (!handles) throw new BangerError("VM_INVALID_STATE", `VM "${vm.name}" has no address`);
+      // A VM is running once its agent answers; sshd may still be a moment behind.
+      await waitForSsh(handles.address, { timeoutMs: SSH_READY_TIMEOUT_MS });
       const command = req.query.cmd === undefined ? undefined : parseArgv(req.query.cmd);
       const argv = sshArgs(sshTarget(ctx, vm, handles.address), {
         tty: req.query.tty === "1",

@@ -1,4 +1,5 @@
 import type { Config } from "../config/index.js";
+import type { AgentClient, AgentHealth } from "../guest/index.js";
 import type { Logger } from "../log/index.js";
 import type { Paths } from "../paths/index.js";
 import type { Store } from "../store/index.js";
@@ -13,8 +14,14 @@ export interface VmContext {
   driver: Driver;
   logger: Logger;
   locks: KeyedLock;
+  /** Open guest agent connections, by VM id. */
+  agents: Map<string, AgentClient>;
+  /** The last health each VM's agent reported, for `vm show`. */
+  lastHealth: Map<string, { health: AgentHealth; at: string }>;
 }
 
-export function createVmContext(parts: Omit<VmContext, "locks">): VmContext {
-  return { ...parts, locks: new KeyedLock() };
+export function createVmContext(
+  parts: Omit<VmContext, "locks" | "agents" | "lastHealth">,
+): VmContext {
+  return { ...parts, locks: new KeyedLock(), agents: new Map(), lastHealth: new Map() };
 }

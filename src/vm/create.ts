@@ -121,7 +121,13 @@ export async function createVm(
     if (req.start === false) return vm;
 
     ctx.store.setVmState(vm.id, "starting");
-    await bootVm(ctx, vm, { report, signal, bootTimeoutMs: spec.bootTimeoutMs, progress });
+    await bootVm(ctx, vm, {
+      report,
+      signal,
+      bootTimeoutMs: spec.bootTimeoutMs,
+      waitForSsh: req.waitForSsh === true,
+      progress,
+    });
     ctx.store.setVmState(vm.id, "running");
     return { ...vm, state: "running" };
   } catch (err) {

@@ -11,3 +11,6 @@ export { sshTarget, consoleTail } from "./runtime.js";
 export { validateName, generateName } from "./names.js";
 export { canDo, assertCanDo, type VmAction } from "./state.js";
 export { readHandles } from "./handles.js";
+export { vmPorts } from "./ports.js";
+export { vmStats } from "./stats.js";
+export { checkHealth, imageHasAgent } from "./agent.js";

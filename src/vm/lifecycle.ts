@@ -5,6 +5,7 @@ import type { VmRecord } from "../store/index.js";
 import type { Reporter } from "../api/index.js";
 import { step } from "../api/index.js";
 import type { VmContext } from "./context.js";
+import { agentClient, imageHasAgent } from "./agent.js";
 import { errorText } from "./create.js";
 import { readHandles } from "./handles.js";
 import { bootVm, releaseRuntime, sshTarget } from "./runtime.js";
@@ -66,10 +67,21 @@ export async function stopVm(
     ctx.store.setVmState(vm.id, "stopping");
     if (handles && (await ctx.driver.isAlive(handles.vmm))) {
       await step(opts.report, "shutdown", "Shutting down the guest", async () => {
+        // The agent needs no guest network or sshd; SSH is the fallback for images without it.
+        const viaAgent = (await imageHasAgent(ctx, vm))
+          ? await agentClient(ctx, vm)
+              .poweroff()
+              .then(
+                () => true,
+                () => false,
+              )
+          : false;
         const target = sshTarget(ctx, vm, handles.address);
-        const viaSsh = sshExec(target, ["systemctl", "poweroff"], { timeoutMs: 10_000 }).catch(
-          () => undefined,
-        );
+        const viaSsh = viaAgent
+          ? Promise.resolve(undefined)
+          : sshExec(target, ["systemctl", "poweroff"], { timeoutMs: 10_000 }).catch(
+              () => undefined,
+            );
         if (ctx.driver.capabilities.gracefulPowerOff) {
           await ctx.driver.requestPowerOff(handles.vmm).catch(() => undefined);
         }

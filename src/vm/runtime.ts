@@ -21,6 +21,7 @@ import {
 import { vmFiles } from "../paths/index.js";
 import type { VmRecord } from "../store/index.js";
 import { resolveAccel, type MachineSpec, type VmmHandle } from "../vmm/index.js";
+import { checkHealth, dropAgent, imageHasAgent } from "./agent.js";
 import { bootFiles, kernelCmdline } from "./boot-files.js";
 import type { VmContext } from "./context.js";
 import { readHandles, removeHandles, writeHandles } from "./handles.js";
@@ -33,6 +34,8 @@ export interface BootOptions {
   report: Reporter;
   signal?: AbortSignal | undefined;
   bootTimeoutMs?: number | undefined;
+  /** Wait for SSH as well as the agent (always done for an image without the agent). */
+  waitForSsh?: boolean | undefined;
   /** Set to true once the VMM process exists; callers use it to decide between rollback and `error`. */
   progress?: { launched: boolean };
 }
@@ -134,29 +137,76 @@ export async function bootVm(ctx: VmContext, vm: VmRecord, opts: BootOptions): P
       opts.bootTimeoutMs ??
       ctx.config.bootTimeoutMs ??
       (accel.accel === "kvm" ? KVM_BOOT_TIMEOUT_MS : TCG_BOOT_TIMEOUT_MS);
-    await step(report, "ssh", `Waiting for SSH on ${address}`, () =>
-      waitUntilUp(ctx, vm, handle, address, timeoutMs, signal),
-    );
+    const deadline = Date.now() + timeoutMs;
+    const watch = { ctx, vm, handle, timeoutMs, deadline, signal };
+    const hasAgent = await imageHasAgent(ctx, vm);
+    if (hasAgent) {
+      await step(report, "agent", "Waiting for the guest agent", () =>
+        whileAlive(watch, "the guest agent", (s) => waitForAgent(ctx, vm, deadline, s)),
+      );
+    } else {
+      report({
+        type: "note",
+        level: "info",
+        message: `image "${vm.image}" has no guest agent: waiting for SSH instead`,
+      });
+    }
+    if (!hasAgent || opts.waitForSsh) {
+      await step(report, "ssh", `Waiting for SSH on ${address}`, () =>
+        whileAlive(watch, "SSH", (s) =>
+          waitForSsh(address, { timeoutMs: Math.max(1, deadline - Date.now()), signal: s }),
+        ),
+      );
+    }
   } catch (err) {
     await releaseRuntime(ctx, vm);
     throw err;
   }
 }
 
-async function waitUntilUp(
+/** Polls the agent's health until it answers; VM_SSH_UNAVAILABLE-like timeout otherwise. */
+async function waitForAgent(
   ctx: VmContext,
   vm: VmRecord,
-  handle: VmmHandle,
-  address: string,
-  timeoutMs: number,
-  signal: AbortSignal | undefined,
+  deadline: number,
+  signal: AbortSignal,
 ): Promise<void> {
+  for (;;) {
+    try {
+      await checkHealth(ctx, vm);
+      return;
+    } catch (err) {
+      if (signal.aborted) throw err;
+      if (Date.now() >= deadline)
+        throw new BangerError("AGENT_TIMEOUT", "no answer", { cause: err });
+      await new Promise((r) => setTimeout(r, 200));
+    }
+  }
+}
+
+interface Watch {
+  ctx: VmContext;
+  vm: VmRecord;
+  handle: VmmHandle;
+  timeoutMs: number;
+  deadline: number;
+  signal: AbortSignal | undefined;
+}
+
+/**
+ * Runs `wait` while watching the VMM: an early death (init failure, bad kernel) or the boot
+ * deadline ends the wait with an error carrying the console's last lines.
+ */
+async function whileAlive(
+  w: Watch,
+  what: string,
+  wait: (signal: AbortSignal) => Promise<void>,
+): Promise<void> {
+  const { ctx, vm, handle, signal } = w;
   const files = vmFiles(ctx.paths, vm.id);
   const stop = new AbortController();
   const onAbort = (): void => stop.abort();
   signal?.addEventListener("abort", onAbort, { once: true });
-
-  // The VMM may die early (init failure, bad kernel): stop waiting at once when it does.
   const watchdog = (async (): Promise<"died" | "aborted"> => {
     while (!stop.signal.aborted) {
       await new Promise((r) => setTimeout(r, 500));
@@ -164,32 +214,30 @@ async function waitUntilUp(
     }
     return "aborted";
   })();
+  const timer = setTimeout(() => stop.abort(), Math.max(1, w.deadline - Date.now()));
 
   try {
-    const outcome = await Promise.race([
-      waitForSsh(address, { timeoutMs, signal: stop.signal }).then(() => "up" as const),
-      watchdog,
-    ]);
+    const outcome = await Promise.race([wait(stop.signal).then(() => "up" as const), watchdog]);
     if (outcome === "died") {
       const tail = await consoleTail(files.consoleLog);
       throw new BangerError("VM_START_FAILED", `VM "${vm.name}" stopped during boot\n${tail}`, {
         hint: `banger vm logs ${vm.name}`,
       });
     }
+    if (outcome === "aborted") throw new Error("aborted");
   } catch (err) {
     if (signal?.aborted)
       throw new BangerError("INTERRUPTED", `boot of VM "${vm.name}" interrupted`);
-    if (err instanceof BangerError && err.code === "VM_SSH_UNAVAILABLE") {
-      const tail = await consoleTail(files.consoleLog);
-      throw new BangerError(
-        "VM_BOOT_TIMEOUT",
-        `VM "${vm.name}" did not answer SSH within ${Math.round(timeoutMs / 1000)} s; ` +
-          `last lines of its console:\n${tail}`,
-        { hint: `banger vm logs ${vm.name}`, cause: err },
-      );
-    }
-    throw err;
+    if (err instanceof BangerError && err.code === "VM_START_FAILED") throw err;
+    const tail = await consoleTail(files.consoleLog);
+    throw new BangerError(
+      "VM_BOOT_TIMEOUT",
+      `VM "${vm.name}" did not answer ${what} within ${Math.round(w.timeoutMs / 1000)} s; ` +
+        `last lines of its console:\n${tail}`,
+      { hint: `banger vm logs ${vm.name}`, cause: err },
+    );
   } finally {
+    clearTimeout(timer);
     stop.abort();
     signal?.removeEventListener("abort", onAbort);
     await watchdog;
@@ -230,6 +278,7 @@ export async function releaseRuntime(ctx: VmContext, vm: VmRecord): Promise<void
     await ctx.driver.kill(handles.vmm, "SIGKILL");
     await ctx.driver.waitForExit(handles.vmm, 5000);
   }
+  dropAgent(ctx, vm.id);
   await deleteTap(tapNameForVm(vm.id));
   ctx.store.releaseAddress(vm.id);
   await removeHandles(files.handles);
