@@ -18,6 +18,8 @@ export interface Staging {
 const SCRIPT_TIMEOUT_MS = 120_000;
 const DISCARD_TIMEOUT_MS = 30_000;
 const MIB = 1024 * 1024;
+// GNU tar reports a short write on a full disk without the errno text.
+const DISK_FULL = /no space left on device|disk quota exceeded|wrote only \d+ of \d+ bytes/i;
 
 /** Runs one of guest-scripts' scripts with its positional arguments. */
 export function runScript(
@@ -80,7 +82,7 @@ export function guestError(
   exit: ChildExit,
   staging: Staging | null,
 ): BangerError {
-  if (staging !== null && /no space left on device/i.test(exit.stderr)) {
+  if (staging !== null && DISK_FULL.test(exit.stderr)) {
     return noSpace(staging, `the disk filled up (${mib(staging.freeBytes)} MiB were free)`);
   }
   const tail = tailLines(exit.stderr, 10);
