@@ -1,5 +1,5 @@
 import assert from "node:assert/strict";
-import { mkdtemp, rm } from "node:fs/promises";
+import { chown, lchown, mkdtemp, readdir, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
@@ -68,3 +68,19 @@ test("revisions resolve to commits; an option-like or unknown one is refused", a
   await assert.rejects(resolveRevision(repo, "--all"), invalid(/names no commit/));
   await assert.rejects(resolveRevision(repo, "nothing"), invalid(/names no commit/));
 });
+
+test("a checkout owned by another user is read (the daemon runs as root)", async (t) => {
+  if (process.getuid?.() !== 0) return t.skip("needs root to hand the checkout to nobody");
+  const repo = newRepo(path.join(dir, "theirs"));
+  put(repo, "a", "a\n");
+  const head = commitAll(repo, "first");
+  await chownTree(repo, 65534, 65534);
+  assert.equal((await resolveHostRepo(repo)).head, head);
+});
+
+async function chownTree(root: string, uid: number, gid: number): Promise<void> {
+  await chown(root, uid, gid);
+  for (const entry of await readdir(root, { withFileTypes: true, recursive: true })) {
+    await lchown(path.join(entry.parentPath, entry.name), uid, gid);
+  }
+}
