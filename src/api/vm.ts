@@ -78,3 +78,28 @@ export interface ErrorBody {
 
 /** The last line of an NDJSON stream. */
 export type StreamEnd = { type: "result"; result: unknown } | { type: "error"; error: ErrorBody };
+
+/** Body of POST /v1/images: register a host ext4 file as an image, in place. */
+export const registerImageRequest = z
+  .object({ name: z.string(), rootfs: z.string().startsWith("/"), kernel: z.string().optional() })
+  .strict();
+
+/** An image as the daemon reports it. */
+export interface ImageView {
+  name: string;
+  rootfsPath: string;
+  sizeBytes: number;
+  source: string;
+  kernel?: string;
+  agent: boolean;
+  createdAt: string;
+}
+
+/** A kernel as the daemon reports it. */
+export interface KernelView {
+  name: string;
+  version: string;
+  kernelPath: string;
+  initrdPath: string;
+  createdAt: string;
+}

@@ -4,14 +4,15 @@ import fastify, { type FastifyBaseLogger, type FastifyInstance } from "fastify";
 import {
   createVmRequest,
   killVmRequest,
+  registerImageRequest,
   type BatchItem,
   type DefaultsView,
   type SshPlan,
 } from "../api/index.js";
 import { BangerError } from "../errors/index.js";
 import { sshArgs, waitForSsh } from "../guest/index.js";
-import { listImages } from "../image/index.js";
-import { listKernels } from "../kernel/index.js";
+import { deleteImage, getImage, listImages, registerImage } from "../image/index.js";
+import { getKernel, listKernels } from "../kernel/index.js";
 import type { Logger } from "../log/index.js";
 import { vmFiles } from "../paths/index.js";
 import {
@@ -162,6 +163,29 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
   );
 
   app.get("/v1/images", async () => listImages(ctx.paths));
+  app.get<{ Params: { name: string } }>("/v1/images/:name", async (req) =>
+    getImage(ctx.paths, req.params.name),
+  );
+  app.post("/v1/images", async (req) => {
+    const body = registerImageRequest.safeParse(req.body ?? {});
+    if (!body.success) {
+      throw new BangerError("USAGE", `bad register request: ${body.error.issues[0]?.message}`);
+    }
+    if (body.data.kernel !== undefined) await getKernel(ctx.paths, body.data.kernel);
+    return registerImage(ctx.paths, {
+      name: body.data.name,
+      rootfs: body.data.rootfs,
+      ...(body.data.kernel === undefined ? {} : { kernel: body.data.kernel }),
+    });
+  });
+  app.delete<{ Params: { name: string } }>("/v1/images/:name", async (req) => {
+    const usedBy = ctx.store
+      .listVms()
+      .filter((vm) => vm.image === req.params.name)
+      .map((vm) => vm.name);
+    await deleteImage(ctx.paths, req.params.name, usedBy);
+    return { deleted: req.params.name };
+  });
   app.get("/v1/kernels", async () => listKernels(ctx.paths));
 
   return app;

@@ -18,6 +18,7 @@ export const ERROR_CODES = {
   IMAGE_NOT_FOUND: { http: 404, exit: 1 },
   IMAGE_BUILD_FAILED: { http: 500, exit: 1 },
   IMAGE_IN_USE: { http: 409, exit: 1 },
+  IMAGE_EXISTS: { http: 409, exit: 1 },
   KERNEL_NOT_FOUND: { http: 404, exit: 1 },
   KERNEL_FETCH_FAILED: { http: 502, exit: 1 },
   KERNEL_CHECKSUM_MISMATCH: { http: 502, exit: 1 },

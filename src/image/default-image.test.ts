@@ -131,8 +131,9 @@ test("concurrent calls share one build that publishes a complete image", async (
   assert.equal(await runs(log), 1);
   assert.equal(a.source, "mmdebstrap:bookworm");
   assert.equal(a.sizeBytes, 1024 * 1024 * 1024);
+  assert.equal(a.agent, true, "the default image carries the guest agent");
   assert.equal((await stat(a.rootfsPath)).mode & 0o777, 0o444);
-  assert.equal(await readFile(path.join(a.rootSkelDir, ".bashrc"), "utf8"), "PS1=x\n");
+  assert.equal(await readFile(path.join(a.rootSkelDir ?? "(none)", ".bashrc"), "utf8"), "PS1=x\n");
   assert.deepEqual(await readdir(paths.stagingDir), []);
 
   const debugfs = async (req: string): Promise<string> =>

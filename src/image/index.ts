@@ -90,3 +90,10 @@ export function createWorkDisk(opts: {
  * the delete can never reach the host's /dev; IMAGE_BUILD_FAILED if one stays mounted.
  */
 export { removeStagingDir } from "./staging.js";
+
+/**
+ * Registers the ext4 file `rootfs` as image `name` without copying it (it must stay in place).
+ * Records whether it carries the guest agent. Rejects with INVALID_NAME, IMAGE_EXISTS, or
+ * INVALID_ARGUMENT when the file is missing or not ext4. Publishes atomically.
+ */
+export { registerImage, deleteImage, type RegisterOptions } from "./register.js";

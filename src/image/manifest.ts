@@ -11,7 +11,7 @@ export interface ImageInfo {
   /** Absolute path of the raw ext4 file. */
   rootfsPath: string;
   /** The image's original /root contents (dotfiles), copied onto each new work disk. */
-  rootSkelDir: string;
+  rootSkelDir?: string;
   /** Apparent size of `rootfs.ext4`, in bytes. */
   sizeBytes: number;
   /** Where it came from, e.g. "mmdebstrap:bookworm". */
@@ -34,6 +34,8 @@ const manifestSchema = z.object({
   source: z.string().min(1),
   kernel: z.string().min(1).optional(),
   agent: z.boolean().optional(),
+  /** Absolute path of a registered image's rootfs, used in place; absent for built images. */
+  rootfs: z.string().startsWith("/").optional(),
   createdAt: z.string().min(1),
 });
 
@@ -60,18 +62,18 @@ export async function writeManifest(dir: string, manifest: ImageManifest): Promi
 export async function readImageDir(dir: string, name: string): Promise<ImageInfo> {
   const manifestPath = path.join(dir, MANIFEST_FILE);
   const manifest = parseManifest(await readManifestText(manifestPath, name), manifestPath, name);
-  const rootfsPath = path.join(dir, ROOTFS_FILE);
+  const rootfsPath = manifest.rootfs ?? path.join(dir, ROOTFS_FILE);
   const sizeBytes = await rootfsSize(rootfsPath, name);
   const info: ImageInfo = {
     name,
     rootfsPath,
-    rootSkelDir: path.join(dir, ROOT_SKEL_DIR),
     sizeBytes,
     source: manifest.source,
     agent: manifest.agent === true,
     createdAt: manifest.createdAt,
   };
   if (manifest.kernel !== undefined) info.kernel = manifest.kernel;
+  if (manifest.rootfs === undefined) info.rootSkelDir = path.join(dir, ROOT_SKEL_DIR);
   return info;
 }
 

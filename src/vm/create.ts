@@ -113,7 +113,7 @@ export async function createVm(
       await createWorkDisk({
         path: files.workDisk,
         sizeBytes: mibToBytes(spec.diskSizeMib),
-        skelDir: image.rootSkelDir,
+        ...(image.rootSkelDir === undefined ? {} : { skelDir: image.rootSkelDir }),
       });
       await generateHostKey(files.hostKey);
     });
