@@ -2,26 +2,12 @@ import assert from "node:assert/strict";
 import { lstat, mkdir, mkdtemp, readFile, readdir, readlink, realpath, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { Readable } from "node:stream";
 import { after, before, test } from "node:test";
-import tar from "tar-stream";
 import { isBangerError } from "../errors/index.js";
 import { applyLayer } from "./apply-layer.js";
+import { tarStream, type TarEntry } from "./testing-tree.js";
 
-type TestEntry = Parameters<ReturnType<typeof tar.pack>["entry"]>[0] & { body?: string };
-
-async function tarOf(entries: TestEntry[]): Promise<Readable> {
-  const pack = tar.pack();
-  for (const { body, ...header } of entries) {
-    await new Promise<void>((resolve, reject) =>
-      pack.entry(header, body ?? "", (err) => (err ? reject(err) : resolve())),
-    );
-  }
-  pack.finalize();
-  const chunks: Buffer[] = [];
-  for await (const c of pack) chunks.push(Buffer.from(c as Uint8Array));
-  return Readable.from([Buffer.concat(chunks)]);
-}
+type TestEntry = TarEntry;
 
 let work = "";
 let root = "";
@@ -40,7 +26,7 @@ async function freshRoot(): Promise<void> {
 }
 
 async function apply(entries: TestEntry[]): Promise<number> {
-  return applyLayer({ rootDir: root, tar: await tarOf(entries) });
+  return applyLayer({ rootDir: root, tar: await tarStream(entries) });
 }
 
 test("files keep owners, modes, setuid, hard links, symlinks and device nodes", async () => {

@@ -8,6 +8,7 @@ export const MEDIA = {
   ociManifest: "application/vnd.oci.image.manifest.v1+json",
   dockerList: "application/vnd.docker.distribution.manifest.list.v2+json",
   dockerManifest: "application/vnd.docker.distribution.manifest.v2+json",
+  ociLayer: "application/vnd.oci.image.layer.v1.tar",
 } as const;
 
 export const MANIFEST_ACCEPT = [
