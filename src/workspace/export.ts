@@ -2,6 +2,7 @@
 // that the guest repository's own index and files stay exactly as they are.
 import { BangerError } from "../errors/index.js";
 import { sshExec, type SshTarget } from "../guest/index.js";
+import { tailLines } from "../host/index.js";
 import { describeExit, type ChildExit } from "./child.js";
 import { checkGuestPath } from "./guest-path.js";
 import { readFromGuest } from "./guest-pipe.js";
@@ -28,29 +29,30 @@ const DIFF_ARGS = [
 export async function exportWorkspace(opts: ExportWorkspaceOptions): Promise<ExportResult> {
   const guestPath = checkGuestPath(opts.guestPath);
   if (opts.baseCommit !== null && !COMMIT.test(opts.baseCommit)) {
-    throw new BangerError(
-      "INVALID_ARGUMENT",
-      `invalid base commit "${opts.baseCommit}": expected a full hex object name`,
-    );
+    const why = "expected a full hex object name";
+    throw new BangerError("INVALID_ARGUMENT", `invalid base commit "${opts.baseCommit}": ${why}`);
   }
   const tmp = await makeTempDir(opts.target, guestPath);
   try {
     const git = ["env", `GIT_INDEX_FILE=${tmp}/index`, "git", "-C", guestPath];
     await guestOk(opts.target, guestPath, "cannot stage the changes", [...git, "add", "-A"]);
     const base = opts.baseCommit ?? (await emptyTree(opts.target, guestPath));
-    const exit = await readFromGuest(opts.target, [...git, ...DIFF_ARGS, base, "--"], {
-      timeoutMs: DIFF_TIMEOUT_MS,
-      maxBytes: opts.maxPatchBytes ?? DEFAULT_MAX_PATCH_BYTES,
-      ...(opts.signal === undefined ? {} : { signal: opts.signal }),
-    });
-    if (exit.code !== 0 || exit.stoppedFor !== null)
-      throw exportError(opts.target, guestPath, "cannot diff", exit);
-    return { patch: exit.stdout, files: countFiles(exit.stdout) };
+    const patch = await readPatch(opts, [...git, ...DIFF_ARGS, base, "--"]);
+    return { patch, files: countFiles(patch) };
   } finally {
-    await sshExec(opts.target, ["rm", "-rf", "--", tmp], { timeoutMs: COMMAND_TIMEOUT_MS }).catch(
-      () => undefined,
-    );
+    const rm = ["rm", "-rf", "--", tmp];
+    await sshExec(opts.target, rm, { timeoutMs: COMMAND_TIMEOUT_MS }).catch(() => undefined);
   }
+}
+
+async function readPatch(opts: ExportWorkspaceOptions, command: string[]): Promise<Buffer> {
+  const exit = await readFromGuest(opts.target, command, {
+    timeoutMs: DIFF_TIMEOUT_MS,
+    maxBytes: opts.maxPatchBytes ?? DEFAULT_MAX_PATCH_BYTES,
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  if (exit.code === 0 && exit.stoppedFor === null) return exit.stdout;
+  throw exportError(opts.target, opts.guestPath, "cannot diff", exit);
 }
 
 async function makeTempDir(target: SshTarget, guestPath: string): Promise<string> {
@@ -98,16 +100,14 @@ function exportError(
   doing: string,
   exit: ChildExit,
 ): BangerError {
-  const tail = exit.stderr.trim().split("\n").slice(-5).join("\n");
-  if (exit.stoppedFor === "abort")
-    return new BangerError("INTERRUPTED", `cannot export workspace "${guestPath}": interrupted`);
-  return new BangerError(
-    "WORKSPACE_FAILED",
-    `cannot export workspace "${guestPath}" from VM "${target.alias}": ${doing}: ${describeExit(exit)}${tail ? `\n${tail}` : ""}`,
-    {
-      hint: `check the workspace with \`banger vm ssh ${target.alias} -- git -C ${guestPath} status\``,
-    },
-  );
+  const what = `cannot export workspace "${guestPath}" from VM "${target.alias}"`;
+  if (exit.stoppedFor === "abort") return new BangerError("INTERRUPTED", `${what}: interrupted`);
+  const tail = tailLines(exit.stderr, 5);
+  const message = `${what}: ${doing}: ${describeExit(exit)}${tail ? `\n${tail}` : ""}`;
+  // ssh exits 255 for its own failures; git and mktemp never do.
+  const code = exit.code === 255 ? "VM_SSH_UNAVAILABLE" : "WORKSPACE_FAILED";
+  const status = `banger vm ssh ${target.alias} -- git -C '${guestPath}' status`;
+  return new BangerError(code, message, { hint: `check the workspace with \`${status}\`` });
 }
 
 function countFiles(patch: Buffer): number {

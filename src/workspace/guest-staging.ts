@@ -49,8 +49,9 @@ export async function beginStaging(
       },
     );
   }
-  if (result.code !== 0)
+  if (result.code !== 0) {
     throw guestError(target, guestPath, "cannot make its staging dir", toExit(result), null);
+  }
   const freeKib = /^(\d{1,15})\s*$/.exec(lastLine(result.stdout))?.[1];
   if (freeKib === undefined) {
     throw guestError(target, guestPath, "the guest reported no free space", toExit(result), null);

@@ -35,8 +35,9 @@ export async function planWorkspace(repo: HostRepo, opts: PlanInput): Promise<Pl
 
 async function shallowPlan(repo: HostRepo, opts: PlanInput, from: string | null): Promise<Plan> {
   const headRef = opts.branch === undefined ? repo.headRef : `refs/heads/${opts.branch}`;
-  if (from !== null)
+  if (from !== null) {
     return { commit: from, headRef, checkout: "clean", tree: await commitTree(repo.top, from) };
+  }
   const tree = await listCheckoutFiles(repo.top, opts.includeUntracked);
   return { commit: repo.head, headRef, checkout: "overlay", tree };
 }

@@ -74,7 +74,8 @@ async function fill(
   }
   if (plan.checkout === "overlay" && plan.tree.paths.length > 0) {
     const paths = shallow ? plan.tree.paths : "all";
-    const message = `Copying ${plan.tree.files} files (${plan.tree.bytes} bytes)`;
+    const mib = (plan.tree.bytes / (1024 * 1024)).toFixed(1);
+    const message = `Copying ${plan.tree.files} files (${mib} MiB)`;
     await step(report, "workspace-copy", message, () =>
       sendTree(staging, repo.top, {
         paths,
@@ -95,37 +96,28 @@ async function finish(
   plan: Plan,
   opts: PrepareWorkspaceOptions,
 ): Promise<void> {
-  const { guestPath, dir } = staging;
-  const identity = [repo.userName ?? "", repo.userEmail ?? ""];
-  const args =
-    opts.mode === "shallow"
-      ? [
-          guestPath,
-          dir,
-          previousPath(guestPath),
-          plan.commit ?? "",
-          plan.headRef ?? "",
-          plan.checkout,
-          ...identity,
-        ]
-      : [
-          guestPath,
-          dir,
-          previousPath(guestPath),
-          opts.branch ?? "",
-          opts.from === undefined ? "" : (plan.commit ?? ""),
-          ...identity,
-        ];
   const script = opts.mode === "shallow" ? FINISH_SHALLOW : FINISH_FULL_COPY;
-  const result = await runScript(staging.target, script, args);
-  if (result.code !== 0)
-    throw guestError(
-      staging.target,
-      guestPath,
-      "cannot finish the workspace",
-      toExit(result),
-      staging,
-    );
+  const result = await runScript(staging.target, script, finishArgs(staging, repo, plan, opts));
+  if (result.code === 0) return;
+  const exit = toExit(result);
+  throw guestError(staging.target, staging.guestPath, "cannot finish it", exit, staging);
+}
+
+// The positional arguments that FINISH_SHALLOW and FINISH_FULL_COPY document.
+function finishArgs(
+  staging: Staging,
+  repo: HostRepo,
+  plan: Plan,
+  opts: PrepareWorkspaceOptions,
+): string[] {
+  const { guestPath, dir } = staging;
+  const swap = [guestPath, dir, previousPath(guestPath)];
+  const identity = [repo.userName ?? "", repo.userEmail ?? ""];
+  if (opts.mode === "shallow") {
+    return [...swap, plan.commit ?? "", plan.headRef ?? "", plan.checkout, ...identity];
+  }
+  const start = opts.from === undefined ? "" : (plan.commit ?? "");
+  return [...swap, opts.branch ?? "", start, ...identity];
 }
 
 function reportNotes(report: Reporter, plan: Plan, opts: PrepareWorkspaceOptions): void {
@@ -137,8 +129,9 @@ function reportNotes(report: Reporter, plan: Plan, opts: PrepareWorkspaceOptions
       message: `${left} untracked files not sent; add --include-untracked to send them`,
     });
   }
-  for (const skipped of plan.tree.skipped)
+  for (const skipped of plan.tree.skipped) {
     report({ type: "note", level: "warn", message: `not sent: ${skipped}` });
+  }
   if (plan.checkout === "clean") {
     report({
       type: "note",

@@ -38,8 +38,9 @@ export async function sendObjects(
     command,
     signal === undefined ? {} : { signal },
   );
-  if (exit.code !== 0)
+  if (exit.code !== 0) {
     throw guestError(staging.target, staging.guestPath, "cannot store the commit", exit, staging);
+  }
 }
 
 export interface SendTreeOptions {
@@ -84,8 +85,9 @@ export async function sendTree(
     onBytes,
     ...(opts.signal === undefined ? {} : { signal: opts.signal }),
   });
-  if (exit.code !== 0)
+  if (exit.code !== 0) {
     throw guestError(staging.target, staging.guestPath, "cannot unpack the files", exit, staging);
+  }
 }
 
 // GNU format: long and non-ASCII names, and files past 8 GiB, which busybox tar reads as well.
