@@ -146,7 +146,8 @@ async function downloadTo(
     if (idle.signal.aborted) {
       throw new BangerError(
         "REGISTRY_UNREACHABLE",
-        `download of blob "${opts.digest}" from ${opts.source} stalled: no data for ${BLOB_IDLE_TIMEOUT_MS} ms`,
+        `download of blob "${opts.digest}" from ${opts.source} stalled: ` +
+          `no data for ${BLOB_IDLE_TIMEOUT_MS} ms`,
         { hint: "retry the pull", cause: err },
       );
     }

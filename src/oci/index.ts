@@ -25,8 +25,8 @@ export function parseReference(ref: string): ImageReference {
 
 /**
  * A default image name for a reference, valid as a DNS label: the repository's last part and
- * the tag (`debian:bookworm` → `debian-bookworm`, `alpine` → `alpine`, a digest → its first 12
- * hex digits). Throws like parseReference for a bad string.
+ * the tag (`debian:bookworm` → `debian-bookworm`, `alpine` → `alpine`, a digest → its first
+ * 12 hex digits). Throws like parseReference for a bad string.
  */
 export function defaultImageName(ref: string | ImageReference): string {
   return nameOf(ref);

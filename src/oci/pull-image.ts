@@ -1,6 +1,5 @@
 // Private: one image pull: resolve the reference to a linux/amd64 manifest, fill the blob cache,
 // and flatten the layers into a fresh root tree under the caller's staging dir.
-import { createHash } from "node:crypto";
 import { mkdir, readFile, realpath, rm } from "node:fs/promises";
 import path from "node:path";
 import { step, type Reporter } from "../api/progress.js";
@@ -10,26 +9,17 @@ import { ensureBlob } from "./blob-cache.js";
 import { defaultDockerConfigPath, findCredentials } from "./docker-config.js";
 import { openLayer } from "./layer-stream.js";
 import {
-  DIGEST,
   layerCompression,
-  MANIFEST_ACCEPT,
   parseConfig,
-  parseManifest,
-  pickPlatform,
   type Descriptor,
   type ImageConfig,
   type ImageManifest,
 } from "./manifest.js";
 import { proxyWarning } from "./proxy-note.js";
+import { resolveManifest, type ResolvedManifest } from "./resolve-manifest.js";
 import { formatReference, parseReference, type ImageReference } from "./reference.js";
-import {
-  createRegistryClient,
-  readBytes,
-  registryBaseUrl,
-  type RegistryClient,
-} from "./registry-client.js";
+import { createRegistryClient, registryBaseUrl, type RegistryClient } from "./registry-client.js";
 
-const MAX_MANIFEST_BYTES = 4 * 1024 * 1024;
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const DOWNLOAD_CONCURRENCY = 3;
 
@@ -61,12 +51,6 @@ export interface PulledImage {
   rootDir: string;
 }
 
-interface Resolved {
-  digest: string;
-  manifestDigest: string;
-  manifest: ImageManifest;
-}
-
 export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
   const ref = typeof opts.ref === "string" ? parseReference(opts.ref) : opts.ref;
   const insecure = opts.insecure === true;
@@ -84,7 +68,7 @@ export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
   const name = formatReference(ref);
 
   const resolved = await step(opts.report, "oci-resolve", `Resolving ${name}`, () =>
-    resolve(client, ref),
+    resolveManifest(client, ref),
   );
   const config = await step(opts.report, "oci-config", "Reading the image config", () =>
     fetchConfig(client, opts, resolved.manifest),
@@ -94,7 +78,8 @@ export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
   if (config.diffIds.length !== layers.length) {
     throw new BangerError(
       "REGISTRY_FAILED",
-      `cannot use "${name}": its config lists ${config.diffIds.length} layers, its manifest ${layers.length}`,
+      `cannot use "${name}": its config lists ${config.diffIds.length} layers, ` +
+        `its manifest ${layers.length}`,
       { hint: "the image is inconsistent; pull another tag" },
     );
   }
@@ -119,57 +104,8 @@ export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
   return { ref: name, ...digests(resolved), config, layers: pulledLayers, rootDir };
 }
 
-function digests(r: Resolved): { digest: string; manifestDigest: string } {
+function digests(r: ResolvedManifest): { digest: string; manifestDigest: string } {
   return { digest: r.digest, manifestDigest: r.manifestDigest };
-}
-
-async function resolve(client: RegistryClient, ref: ImageReference): Promise<Resolved> {
-  const wanted = ref.digest ?? ref.tag ?? "latest";
-  const top = await fetchManifest(
-    client,
-    wanted,
-    ref.digest === undefined ? `tag "${wanted}"` : `manifest "${wanted}"`,
-  );
-  if (top.parsed.kind === "image") {
-    return { digest: top.digest, manifestDigest: top.digest, manifest: top.parsed.manifest };
-  }
-  const where = `index "${top.digest}" of "${formatReference(ref)}"`;
-  const chosen = pickPlatform(top.parsed.manifests, where);
-  const inner = await fetchManifest(client, chosen.digest, `manifest "${chosen.digest}"`);
-  if (inner.parsed.kind !== "image") {
-    throw new BangerError(
-      "IMAGE_UNSUPPORTED",
-      `cannot use ${where}: its linux/amd64 entry is another index`,
-      {
-        hint: "pick a tag that names an image",
-      },
-    );
-  }
-  return { digest: top.digest, manifestDigest: inner.digest, manifest: inner.parsed.manifest };
-}
-
-async function fetchManifest(
-  client: RegistryClient,
-  tagOrDigest: string,
-  what: string,
-): Promise<{ digest: string; parsed: ReturnType<typeof parseManifest> }> {
-  const res = await client.get(`manifests/${tagOrDigest}`, MANIFEST_ACCEPT, what);
-  const body = await readBytes(res, MAX_MANIFEST_BYTES).catch((err: unknown) => {
-    throw new BangerError(
-      "REGISTRY_FAILED",
-      `cannot read ${what} from registry "${client.registry}"`,
-      { cause: err },
-    );
-  });
-  const digest = `sha256:${createHash("sha256").update(body).digest("hex")}`;
-  if (DIGEST.test(tagOrDigest) && digest !== tagOrDigest) {
-    throw new BangerError(
-      "IMAGE_DIGEST_MISMATCH",
-      `${what} from registry "${client.registry}" hashes to "${digest}"`,
-      { hint: "retry; if it fails again the registry or a proxy serves corrupt data" },
-    );
-  }
-  return { digest, parsed: parseManifest(body, res.headers.get("content-type"), what) };
 }
 
 function blobFetcher(
@@ -263,9 +199,9 @@ async function unpack(
   diffIds: string[],
 ): Promise<void> {
   for (const [i, blob] of blobs.entries()) {
-    opts.signal?.throwIfAborted();
     const label = `layer ${i + 1}/${blobs.length} "${layers[i]?.digest ?? ""}"`;
     try {
+      opts.signal?.throwIfAborted();
       const tar = await openLayer(blob, diffIds[i]);
       await applyLayer({
         rootDir,

@@ -57,7 +57,7 @@ test("the bearer flow fetches a token with service, scope and the user's credent
   assert.deepEqual(tokenQueries, ["?service=svc&scope=repository%3Ao%2Fn%3Apull"]);
 });
 
-test("basic auth sends the credentials, and without them the error says how to add them", async () => {
+test("basic auth sends credentials; without them the error says how to add them", async () => {
   handler = (req, res) => {
     if (req.headers.authorization === basicCreds) return res.end("ok");
     res.writeHead(401, { "www-authenticate": 'Basic realm="reg"' });
