@@ -12,10 +12,10 @@ fi
 packages=(
   qemu-system-x86 qemu-utils e2fsprogs mmdebstrap busybox-static cpio git openssh-client
   iproute2 nftables xz-utils zstd ca-certificates gpgv debian-archive-keyring dpkg
-  gcc libc6-dev make
+  gcc libc6-dev make kmod
 )
 if [ "${1:-}" = "--dev" ]; then
-  packages+=(openssh-server dnsmasq-base bsdutils procps)
+  packages+=(openssh-server dnsmasq-base bsdutils procps gnupg)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
