@@ -19,4 +19,6 @@ export const MIGRATIONS: readonly string[] = [
      vm_id TEXT NOT NULL UNIQUE REFERENCES vms(id) ON DELETE CASCADE,
      created_at TEXT NOT NULL
    );`,
+  // The git checkout last prepared in the VM (JSON: guest path, host path, commit).
+  `ALTER TABLE vms ADD COLUMN workspace TEXT;`,
 ];

@@ -36,6 +36,9 @@ test("records round-trip and names are unique", () => {
   store.setVmState("web", "error", "boom");
   assert.equal(store.getVm("web")?.state, "error");
   assert.equal(store.getVm("web")?.lastError, "boom");
+  const ws = { guestPath: "/root/app", hostPath: "/src/app", commit: "abc", preparedAt: "t" };
+  store.setWorkspace("web", ws);
+  assert.deepEqual(store.getVmByName("web")?.workspace, ws);
   store.deleteVm("web");
   assert.equal(store.listVms().length, 0);
 });

@@ -19,6 +19,16 @@ export interface VmRecord {
   lastError: string | null;
   createdAt: string;
   updatedAt: string;
+  /** The checkout last prepared in the VM, if any. */
+  workspace?: WorkspaceRecord | undefined;
+}
+
+export interface WorkspaceRecord {
+  guestPath: string;
+  hostPath: string;
+  /** The host commit the guest tree was prepared from; null for a repository without commits. */
+  commit: string | null;
+  preparedAt: string;
 }
 
 interface VmRow {
@@ -33,6 +43,7 @@ interface VmRow {
   last_error: string | null;
   created_at: string;
   updated_at: string;
+  workspace: string | null;
 }
 
 function fromRow(r: VmRow): VmRecord {
@@ -48,6 +59,7 @@ function fromRow(r: VmRow): VmRecord {
     lastError: r.last_error,
     createdAt: r.created_at,
     updatedAt: r.updated_at,
+    ...(r.workspace ? { workspace: JSON.parse(r.workspace) as WorkspaceRecord } : {}),
   };
 }
 
@@ -136,6 +148,12 @@ export class Store {
     this.#db
       .prepare("UPDATE vms SET vcpus = ?, memory_mib = ?, updated_at = ? WHERE id = ?")
       .run(spec.vcpus, spec.memoryMib, new Date().toISOString(), id);
+  }
+
+  setWorkspace(id: string, workspace: WorkspaceRecord): void {
+    this.#db
+      .prepare("UPDATE vms SET workspace = ?, updated_at = ? WHERE id = ?")
+      .run(JSON.stringify(workspace), new Date().toISOString(), id);
   }
 
   /** Removes the record and its lease. Idempotent. */
