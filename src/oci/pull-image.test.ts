@@ -16,9 +16,12 @@ import {
   freePort,
   pushBlob,
   pushManifest,
+  pushRawImage,
   sha256,
   startRegistry,
   storedBlobPath,
+  storedManifest,
+  type Stored,
   type TestRegistry,
 } from "./testing-registry.js";
 import {
@@ -28,7 +31,6 @@ import {
   makeTar,
   skopeoPush,
   umoci,
-  type TarEntry,
 } from "./testing-tree.js";
 
 let reg: TestRegistry | undefined;
@@ -36,19 +38,6 @@ let work = "";
 let expectedRoot = "";
 let host = "";
 const SETUP_TIMEOUT_MS = 60_000;
-
-interface Stored {
-  digest: string;
-  size: number;
-}
-
-async function storedManifest(repo: string, tag: string): Promise<Stored & { body: object }> {
-  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
-    headers: { accept: `${MEDIA.ociManifest}, ${MEDIA.dockerManifest}` },
-  });
-  const text = await res.text();
-  return { digest: sha256(text), size: Buffer.byteLength(text), body: JSON.parse(text) as object };
-}
 
 before(
   async () => {
@@ -107,7 +96,7 @@ after(async () => {
 async function pushIndex(tag: string, from: string[]): Promise<string> {
   const manifests = [];
   for (const t of from) {
-    const m = await storedManifest("test/multi", t);
+    const m = await storedManifest(host, "test/multi", t);
     const architecture = t === "arm" ? "arm64" : "amd64";
     manifests.push({
       mediaType: MEDIA.ociManifest,
@@ -118,46 +107,6 @@ async function pushIndex(tag: string, from: string[]): Promise<string> {
   }
   const index = { schemaVersion: 2, mediaType: MEDIA.ociIndex, manifests };
   return pushManifest(host, "test/multi", tag, MEDIA.ociIndex, index);
-}
-
-/** Pushes an image whose layers are the given hand-made tars (gzip), optionally on a base. */
-async function pushRawImage(
-  repo: string,
-  tag: string,
-  tars: TarEntry[][],
-  compress = true,
-): Promise<Stored[]> {
-  const layers: (Stored & { mediaType: string })[] = [];
-  const diffIds: string[] = [];
-  for (const entries of tars) {
-    const plain = await makeTar(entries);
-    const blob = compress ? gzipSync(plain) : plain;
-    layers.push({
-      digest: await pushBlob(host, repo, blob),
-      size: blob.length,
-      mediaType: compress ? `${MEDIA.ociLayer}+gzip` : MEDIA.ociLayer,
-    });
-    diffIds.push(sha256(plain));
-  }
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      rootfs: { type: "layers", diff_ids: diffIds },
-    }),
-  );
-  const configDesc = {
-    mediaType: "application/vnd.oci.image.config.v1+json",
-    digest: await pushBlob(host, repo, config),
-    size: config.length,
-  };
-  await pushManifest(host, repo, tag, MEDIA.ociManifest, {
-    schemaVersion: 2,
-    mediaType: MEDIA.ociManifest,
-    config: configDesc,
-    layers,
-  });
-  return layers;
 }
 
 let caseCount = 0;
@@ -188,7 +137,7 @@ test("a two-layer image flattens to the tree umoci packed, owners and modes incl
 });
 
 test("a multi-arch index resolves to its linux/amd64 image", async () => {
-  const v1 = await storedManifest("test/multi", "v1");
+  const v1 = await storedManifest(host, "test/multi", "v1");
   const image = await pull("test/multi:index");
   assert.equal(image.manifestDigest, v1.digest);
   assert.notEqual(image.digest, v1.digest);
@@ -219,7 +168,7 @@ test("zstd layers pushed by skopeo unpack through the host's zstd", async () => 
 });
 
 test("an opaque directory hides the lower layers' entries but keeps its own", async () => {
-  const base = await storedManifest("test/multi", "v1");
+  const base = await storedManifest(host, "test/multi", "v1");
   const m = base.body as { config: Stored; layers: object[] };
   const cfg = (await (
     await fetch(`http://${host}/v2/test/multi/blobs/${m.config.digest}`)
@@ -266,20 +215,21 @@ test("hostile layers write nothing outside the staging tree", async () => {
   const escapeName = path.basename(outside);
   try {
     await writeFile(path.join(outside, "secret"), "secret\n");
-    await pushRawImage("evil/traversal", "v1", [
+    await pushRawImage(host, "evil/traversal", "v1", [
       [
         { name: "ok", body: "ok" },
         { name: `../../../../../../../../../tmp/${escapeName}/pwned`, body: "pwn" },
       ],
     ]);
-    await pushRawImage("evil/hardlink", "v1", [
+    await pushRawImage(host, "evil/hardlink", "v1", [
       [{ name: "hl", type: "link", linkname: `../../../..${outside}/secret` }],
     ]);
-    await pushRawImage("evil/link-via-symlink", "v1", [
+    await pushRawImage(host, "evil/link-via-symlink", "v1", [
       [{ name: "esc", type: "symlink", linkname: outside }],
       [{ name: "hl", type: "link", linkname: "esc/secret" }],
     ]);
     await pushRawImage(
+      host,
       "evil/symlink",
       "v1",
       [
@@ -321,7 +271,7 @@ test("hostile layers write nothing outside the staging tree", async () => {
 });
 
 test("a corrupt registry blob fails with IMAGE_DIGEST_MISMATCH, the cache clean", async () => {
-  const [layer] = await pushRawImage("test/corrupt", "v1", [
+  const [layer] = await pushRawImage(host, "test/corrupt", "v1", [
     [{ name: "f", body: `unique ${Date.now()}` }],
   ]);
   assert.ok(layer !== undefined && reg !== undefined);
@@ -406,4 +356,25 @@ test("a refused connection and a TLS failure name the registry within 10 s", asy
       /insecure/.test(err.hint ?? ""),
   );
   assert.ok(Date.now() - started < 10_000);
+});
+
+test("an abort while unpacking fails with INTERRUPTED and removes the half-made root", async () => {
+  const controller = new AbortController();
+  const stagingRoot = path.join(work, "staging-abort");
+  await assert.rejects(
+    pullImage({
+      ref: `${host}/test/multi:v1`,
+      cacheDir: path.join(work, "cache-abort"),
+      stagingRoot,
+      signal: controller.signal,
+      dockerConfigPath: path.join(work, "no-docker-config.json"),
+      report: (e) => {
+        if (e.type === "step" && e.step === "oci-unpack" && e.status === "start") {
+          controller.abort();
+        }
+      },
+    }),
+    (err) => isBangerError(err, "INTERRUPTED"),
+  );
+  assert.deepEqual(await readdir(stagingRoot), []);
 });

@@ -7,6 +7,9 @@ import { mkdtemp, rm, writeFile } from "node:fs/promises";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { MEDIA } from "./manifest.js";
+import { makeTar, type TarEntry } from "./testing-tree.js";
 
 export interface TestRegistry {
   /** `127.0.0.1:<port>` */
@@ -125,4 +128,63 @@ export async function pushManifest(
 export function storedBlobPath(reg: TestRegistry, digest: string): string {
   const hex = digest.slice("sha256:".length);
   return path.join(reg.storeDir, "docker/registry/v2/blobs/sha256", hex.slice(0, 2), hex, "data");
+}
+
+export interface Stored {
+  digest: string;
+  size: number;
+}
+
+/** A manifest as the registry stores it, with its digest and size. */
+export async function storedManifest(
+  host: string,
+  repo: string,
+  tag: string,
+): Promise<Stored & { body: object }> {
+  const res = await fetch(`http://${host}/v2/${repo}/manifests/${tag}`, {
+    headers: { accept: `${MEDIA.ociManifest}, ${MEDIA.dockerManifest}` },
+  });
+  const text = await res.text();
+  return { digest: sha256(text), size: Buffer.byteLength(text), body: JSON.parse(text) as object };
+}
+
+/** Pushes an image whose layers are the given hand-made tars (gzip unless told not to). */
+export async function pushRawImage(
+  host: string,
+  repo: string,
+  tag: string,
+  tars: TarEntry[][],
+  compress = true,
+): Promise<Stored[]> {
+  const layers: (Stored & { mediaType: string })[] = [];
+  const diffIds: string[] = [];
+  for (const entries of tars) {
+    const plain = await makeTar(entries);
+    const blob = compress ? gzipSync(plain) : plain;
+    layers.push({
+      digest: await pushBlob(host, repo, blob),
+      size: blob.length,
+      mediaType: compress ? `${MEDIA.ociLayer}+gzip` : MEDIA.ociLayer,
+    });
+    diffIds.push(sha256(plain));
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: diffIds },
+    }),
+  );
+  const configDesc = {
+    mediaType: "application/vnd.oci.image.config.v1+json",
+    digest: await pushBlob(host, repo, config),
+    size: config.length,
+  };
+  await pushManifest(host, repo, tag, MEDIA.ociManifest, {
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: configDesc,
+    layers,
+  });
+  return layers;
 }
