@@ -74,15 +74,7 @@ export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
     fetchConfig(client, opts, resolved.manifest),
   );
   const layers = resolved.manifest.layers;
-  layers.forEach((l, i) => layerCompression(l, `layer ${i + 1} "${l.digest}"`));
-  if (config.diffIds.length !== layers.length) {
-    throw new BangerError(
-      "REGISTRY_FAILED",
-      `cannot use "${name}": its config lists ${config.diffIds.length} layers, ` +
-        `its manifest ${layers.length}`,
-      { hint: "the image is inconsistent; pull another tag" },
-    );
-  }
+  checkLayers(name, layers, config);
 
   const blobs = await step(opts.report, "oci-download", `Downloading ${layers.length} layers`, () =>
     downloadLayers(client, opts, layers),
@@ -102,6 +94,18 @@ export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
     sizeBytes: l.size,
   }));
   return { ref: name, ...digests(resolved), config, layers: pulledLayers, rootDir };
+}
+
+/** Refuses what cannot be unpacked before anything is downloaded. */
+function checkLayers(name: string, layers: Descriptor[], config: ImageConfig): void {
+  layers.forEach((l, i) => layerCompression(l, `layer ${i + 1} "${l.digest}"`));
+  if (config.diffIds.length === layers.length) return;
+  throw new BangerError(
+    "REGISTRY_FAILED",
+    `cannot use "${name}": its config lists ${config.diffIds.length} layers, ` +
+      `its manifest ${layers.length}`,
+    { hint: "the image is inconsistent; pull another tag" },
+  );
 }
 
 function digests(r: ResolvedManifest): { digest: string; manifestDigest: string } {
@@ -146,6 +150,12 @@ async function downloadLayers(
   const total = layers.reduce((sum, l) => sum + l.size, 0);
   const done = new Array<number>(layers.length).fill(0);
   const paths = new Array<string>(layers.length);
+  // The first failure stops the other downloads instead of letting them run on unwatched.
+  const stop = new AbortController();
+  const signal = AbortSignal.any([
+    stop.signal,
+    ...(opts.signal === undefined ? [] : [opts.signal]),
+  ]);
   let next = 0;
   const worker = async (): Promise<void> => {
     for (let i = next++; i < layers.length; i = next++) {
@@ -156,7 +166,7 @@ async function downloadLayers(
         sizeBytes: layer.size,
         download: blobFetcher(client, layer),
         source: `registry "${client.registry}"`,
-        ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+        signal,
         onProgress: (current) => {
           done[i] = current;
           opts.report({
@@ -170,7 +180,12 @@ async function downloadLayers(
       });
     }
   };
-  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, layers.length) }, worker));
+  const guarded = (): Promise<void> =>
+    worker().catch((err: unknown) => {
+      stop.abort();
+      throw err;
+    });
+  await Promise.all(Array.from({ length: Math.min(DOWNLOAD_CONCURRENCY, layers.length) }, guarded));
   return paths;
 }
 
@@ -184,9 +199,8 @@ async function makeRootDir(stagingRoot: string): Promise<string> {
   try {
     await mkdir(rootDir, { mode: 0o755 });
   } catch (err) {
-    if (isErrno(err, "EEXIST"))
-      throw new Error(`pullImage: "${rootDir}" already exists`, { cause: err });
-    throw err;
+    if (!isErrno(err, "EEXIST")) throw err;
+    throw new Error(`pullImage: "${rootDir}" already exists`, { cause: err });
   }
   return rootDir;
 }
@@ -222,13 +236,13 @@ async function unpack(
 }
 
 function wrapApplyError(err: unknown, label: string, signal: AbortSignal | undefined): BangerError {
-  if (signal?.aborted === true)
+  if (signal?.aborted === true) {
     return new BangerError("INTERRUPTED", `unpacking ${label} interrupted`, { cause: err });
-  if (isBangerError(err))
-    return new BangerError(err.code, `${label}: ${err.message}`, {
-      ...(err.hint === undefined ? {} : { hint: err.hint }),
-      cause: err,
-    });
+  }
+  if (isBangerError(err)) {
+    const hint = err.hint === undefined ? {} : { hint: err.hint };
+    return new BangerError(err.code, `${label}: ${err.message}`, { ...hint, cause: err });
+  }
   if (isErrno(err, "ENOSPC")) {
     return new BangerError("NO_SPACE", `cannot unpack ${label}: the disk is full`, {
       hint: "free space, then pull again",
