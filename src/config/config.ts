@@ -40,6 +40,13 @@ const fileSchema = z
       })
       .strict()
       .optional(),
+    dns: z
+      .object({
+        port: z.number().int().min(1).max(65535).optional(),
+        upstreams: z.array(z.string()).optional(),
+      })
+      .strict()
+      .optional(),
   })
   .strict();
 
@@ -59,6 +66,11 @@ export interface Config {
   bootTimeoutMs: number | undefined;
   defaults: VmDefaults;
   network: { bridge: string; cidr: string };
+  /**
+   * `.vm` DNS: the loopback port (default 42069), and the resolvers names outside `.vm` are
+   * forwarded to from the bridge listener (undefined: read from the host's resolv.conf).
+   */
+  dns: { port: number; upstreams: string[] | undefined };
   /** Where each default came from, for `--help`: "config", "host" or "built-in". */
   origins: Record<keyof VmDefaults, "config" | "host" | "built-in">;
 }
@@ -171,6 +183,7 @@ function resolveConfig(
       bridge: file.network?.bridge ?? "banger0",
       cidr: file.network?.cidr ?? "172.16.0.1/24",
     },
+    dns: { port: file.dns?.port ?? 42069, upstreams: file.dns?.upstreams },
     origins: {
       vcpus: d.vcpus !== undefined ? "config" : "host",
       memoryMib: d.memory !== undefined ? "config" : "host",

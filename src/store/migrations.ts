@@ -21,4 +21,6 @@ export const MIGRATIONS: readonly string[] = [
    );`,
   // The git checkout last prepared in the VM (JSON: guest path, host path, commit).
   `ALTER TABLE vms ADD COLUMN workspace TEXT;`,
+  // Masquerading for the VM's address (`--nat`, `vm set --nat`): 1 on, 0 off.
+  `ALTER TABLE vms ADD COLUMN nat INTEGER NOT NULL DEFAULT 0;`,
 ];

@@ -21,6 +21,8 @@ export interface VmRecord {
   updatedAt: string;
   /** The checkout last prepared in the VM, if any. */
   workspace?: WorkspaceRecord | undefined;
+  /** Masquerading beyond the bridge; off unless asked for with `--nat`. */
+  nat?: boolean | undefined;
 }
 
 export interface WorkspaceRecord {
@@ -44,6 +46,7 @@ interface VmRow {
   created_at: string;
   updated_at: string;
   workspace: string | null;
+  nat: number;
 }
 
 function fromRow(r: VmRow): VmRecord {
@@ -60,6 +63,7 @@ function fromRow(r: VmRow): VmRecord {
     createdAt: r.created_at,
     updatedAt: r.updated_at,
     ...(r.workspace ? { workspace: JSON.parse(r.workspace) as WorkspaceRecord } : {}),
+    nat: r.nat === 1,
   };
 }
 
@@ -154,6 +158,13 @@ export class Store {
     this.#db
       .prepare("UPDATE vms SET workspace = ?, updated_at = ? WHERE id = ?")
       .run(JSON.stringify(workspace), new Date().toISOString(), id);
+  }
+
+  /** Turns masquerading for the VM on or off; the NAT rules follow from the records. */
+  setVmNat(id: string, nat: boolean): void {
+    this.#db
+      .prepare("UPDATE vms SET nat = ?, updated_at = ? WHERE id = ?")
+      .run(nat ? 1 : 0, new Date().toISOString(), id);
   }
 
   /** Removes the record and its lease. Idempotent. */
