@@ -46,11 +46,12 @@ export function defaultImageName(ref: string | ImageReference): string {
  * for its next chunk; 429 and 5xx are retried 3 times (0.5, 1, 2 s, or Retry-After up to 10 s).
  *
  * Images: Docker v2 and OCI manifests and indexes (an index resolves to linux/amd64); layers
- * plain, gzip or zstd (zstd needs the host's `zstd`). Blobs land in `cacheDir` (give it a dir
- * of its own) under their digest, verified while they stream and written atomically; a cached
- * blob is hashed again before use and fetched anew if it no longer matches. Concurrent pulls
- * of one blob in this process share one download. Each layer's uncompressed stream is checked
- * against the config's diff_id.
+ * plain, gzip or zstd (zstd needs the host's `zstd`). Blobs land in `<cacheDir>/sha256/<hex>`
+ * (give the cache a dir of its own; partial downloads sit in `<cacheDir>/tmp/`), verified
+ * while they stream and renamed into place only when they match; a cached blob is hashed
+ * again before use and fetched anew if it no longer matches. Concurrent pulls of one blob in
+ * this process share one download. Each layer's uncompressed stream is checked against the
+ * config's diff_id.
  *
  * Layers are applied in order with whiteouts and opaque dirs, keeping owners, modes, setuid
  * bits, hard links, symlinks and device nodes (runs `mknod`; needs root). Entries are hostile:
