@@ -21,6 +21,8 @@ export interface VmView {
   lastError?: string;
   createdAt: string;
   consoleLog: string;
+  /** The checkout last prepared in the VM. */
+  workspace?: { guestPath: string; hostPath: string; commit: string | null; preparedAt: string };
   /** The guest agent's last health answer (only from `show`), or why there is none. */
   agent?: { health?: AgentHealth; checkedAt?: string; error?: string };
 }
@@ -102,4 +104,32 @@ export interface KernelView {
   kernelPath: string;
   initrdPath: string;
   createdAt: string;
+}
+
+/** Body of the workspace routes: which checkout goes where, and how. */
+export const workspaceRequest = z
+  .object({
+    hostPath: z.string().startsWith("/"),
+    guestPath: z.string().startsWith("/").optional(),
+    mode: z.enum(["shallow", "full_copy"]).optional(),
+    includeUntracked: z.boolean().optional(),
+    branch: z.string().optional(),
+    from: z.string().optional(),
+    dryRun: z.boolean().optional(),
+  })
+  .strict();
+export type WorkspaceRequest = z.infer<typeof workspaceRequest>;
+
+export const exportWorkspaceRequest = z
+  .object({ baseCommit: z.string().optional(), guestPath: z.string().optional() })
+  .strict();
+
+/** What a prepare sent (or, for a dry run, would send). */
+export interface WorkspaceView {
+  guestPath: string;
+  hostPath: string;
+  commit: string | null;
+  files: number;
+  bytes: number;
+  listing?: string[];
 }

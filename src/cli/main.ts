@@ -7,6 +7,7 @@ import { resolvePaths } from "../paths/index.js";
 import { registerAgentCommands } from "./agent-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
 import { registerImageCommands } from "./image-commands.js";
+import { registerWorkspaceCommands } from "./workspace-commands.js";
 import { printError } from "./output.js";
 import { registerRunCommand } from "./run-command.js";
 import { registerVmCommands, type CliEnv } from "./vm-commands.js";
@@ -50,6 +51,7 @@ async function main(argv: string[]): Promise<number> {
   registerVmCommands(vm, env);
   registerRunCommand(vm, env);
   registerAgentCommands(vm, env);
+  registerWorkspaceCommands(vm, env);
   registerImageCommands(program, env);
   registerDoctorCommand(program, env);
 

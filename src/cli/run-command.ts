@@ -5,6 +5,7 @@ import { ensureDaemon } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 import { outputMode, progressRenderer } from "./render.js";
 import { runSsh } from "./session.js";
+import { planWorkspace, prepareWorkspace, workspaceRequest } from "./workspace-commands.js";
 import { addCreateFlags, createRequest, type CliEnv } from "./vm-commands.js";
 
 interface RunFlags {
@@ -18,11 +19,13 @@ interface RunFlags {
   json?: boolean;
   rm?: boolean;
   detach?: boolean;
+  guestPath?: string;
 }
 
 /**
- * `banger vm run`: create, boot, then an interactive SSH session or the command after `--`,
- * whose exit status becomes banger's. `--rm` deletes the VM afterwards unless the boot failed.
+ * `banger vm run [path]`: create, boot, copy the checkout at `path` to /root/<repo> when given,
+ * then an interactive SSH session or the command after `--` (started in the checkout), whose
+ * exit status becomes banger's. `--rm` deletes the VM afterwards unless the boot failed.
  */
 export function registerRunCommand(vm: Command, env: CliEnv): void {
   addCreateFlags(
@@ -33,6 +36,10 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
   )
     .option("--rm", "delete the VM when the session or command ends")
     .option("-d, --detach", "create and start without attaching")
+    .option(
+      "--guest-path <path>",
+      "where the checkout goes in the guest (default: /root/<repo-name>)",
+    )
     .action(async (pathArg: string | undefined, flags: RunFlags) => {
       if (flags.detach && flags.rm) {
         throw new BangerError(
@@ -43,23 +50,29 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
           },
         );
       }
-      if (pathArg !== undefined) {
-        // TODO(workspace): copy the git checkout into /root/<repo> — when issue 6 lands.
-        throw new BangerError(
-          "USAGE",
-          `cannot copy "${pathArg}" into the VM: workspaces are not available yet`,
-          {
-            hint: "run without a path: banger vm run -- <cmd>",
-          },
-        );
-      }
       if (env.config === undefined) throw env.configError;
       await ensureDaemon(env.paths);
       const socket = env.paths.socketPath;
       const render = progressRenderer(outputMode(flags.json === true));
-      const { rm: _rm, detach: _detach, ...create } = flags;
-      const req = { ...createRequest(create, true), waitForSsh: !flags.detach };
+      const { rm: _rm, detach: _detach, guestPath, ...create } = flags;
+      // A bad checkout is refused before any VM exists.
+      const wsReq =
+        pathArg === undefined
+          ? undefined
+          : workspaceRequest(pathArg, guestPath === undefined ? {} : { guestPath });
+      if (wsReq) await planWorkspace(socket, wsReq, flags.json === true);
+
+      const req = { ...createRequest(create, true), waitForSsh: !flags.detach || !!wsReq };
       const vmView = await callStream<VmView>(socket, "POST", "/v1/vms", req, render);
+      let cwd: string | undefined;
+      try {
+        if (wsReq)
+          cwd = (await prepareWorkspace(socket, vmView.name, wsReq, flags.json === true)).guestPath;
+      } catch (err) {
+        if (flags.rm)
+          await callJson(socket, "DELETE", `/v1/vms/${encodeURIComponent(vmView.name)}`);
+        throw err;
+      }
       if (flags.detach) {
         process.stdout.write(flags.json ? JSON.stringify(vmView) + "\n" : `${vmView.name}\n`);
         return;
@@ -67,7 +80,7 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
 
       const command = env.trailing;
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
-      const code = await runSsh(socket, vmView.name, command, tty);
+      const code = await runSsh(socket, vmView.name, command, tty, cwd);
       if (flags.rm) {
         await callJson(socket, "DELETE", `/v1/vms/${encodeURIComponent(vmView.name)}`);
       } else if (!command?.length) {

@@ -12,9 +12,11 @@ export async function runSsh(
   vm: string,
   command: string[] | undefined,
   tty: boolean,
+  cwd?: string,
 ): Promise<number> {
   const query = new URLSearchParams({ tty: tty ? "1" : "0" });
   if (command && command.length) query.set("cmd", JSON.stringify(command));
+  if (cwd !== undefined) query.set("cwd", cwd);
   const plan = await callJson<SshPlan>(
     socketPath,
     "GET",

@@ -189,9 +189,13 @@ export function registerVmCommands(vm: Command, env: CliEnv): void {
         String(v.vcpus),
         formatMib(v.memoryMib),
         ago(v.createdAt),
+        v.workspace ? v.workspace.guestPath : "-",
       ]);
       process.stdout.write(
-        table(["NAME", "STATE", "ADDRESS", "IMAGE", "VCPU", "MEMORY", "CREATED"], rows),
+        table(
+          ["NAME", "STATE", "ADDRESS", "IMAGE", "VCPU", "MEMORY", "CREATED", "WORKSPACE"],
+          rows,
+        ),
       );
     });
 
@@ -221,6 +225,11 @@ export function registerVmCommands(vm: Command, env: CliEnv): void {
         ["created", v.createdAt],
         ["console", v.consoleLog],
         ["last error", v.lastError],
+        [
+          "workspace",
+          v.workspace &&
+            `${v.workspace.hostPath} -> ${v.workspace.guestPath} (${v.workspace.commit?.slice(0, 12) ?? "no commit"})`,
+        ],
       ];
       if (v.agent?.health) {
         const h = v.agent.health;

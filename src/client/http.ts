@@ -121,8 +121,13 @@ export async function callStream<T>(
 }
 
 /** Opens a plain-text stream (logs). */
-export async function callText(socketPath: string, path: string): Promise<IncomingMessage> {
-  const res = await open(socketPath, "GET", path, undefined);
+export async function callText(
+  socketPath: string,
+  path: string,
+  method = "GET",
+  body?: unknown,
+): Promise<IncomingMessage> {
+  const res = await open(socketPath, method, path, body);
   if ((res.statusCode ?? 500) >= 400) {
     const text = await readAll(res);
     const error = (JSON.parse(text) as { error?: ErrorBody }).error;

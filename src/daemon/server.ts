@@ -36,6 +36,7 @@ import {
   type VmContext,
 } from "../vm/index.js";
 import { errorBody, statusFor, streamOperation } from "./wire.js";
+import { registerWorkspaceRoutes } from "./workspace-routes.js";
 
 export const DAEMON_VERSION = "0.1.0";
 const SSH_READY_TIMEOUT_MS = 60_000;
@@ -135,7 +136,7 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
     return out;
   });
 
-  app.get<RefParams & { Querystring: { tty?: string; cmd?: string } }>(
+  app.get<RefParams & { Querystring: { tty?: string; cmd?: string; cwd?: string } }>(
     "/v1/vms/:ref/ssh",
     async (req): Promise<SshPlan> => {
       const vm = await refreshVm(ctx, findVm(ctx, req.params.ref));
@@ -144,7 +145,8 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
       if (!handles) throw new BangerError("VM_INVALID_STATE", `VM "${vm.name}" has no address`);
       // A VM is running once its agent answers; sshd may still be a moment behind.
       await waitForSsh(handles.address, { timeoutMs: SSH_READY_TIMEOUT_MS });
-      const command = req.query.cmd === undefined ? undefined : parseArgv(req.query.cmd);
+      const argv0 = req.query.cmd === undefined ? undefined : parseArgv(req.query.cmd);
+      const command = req.query.cwd === undefined ? argv0 : inDirectory(req.query.cwd, argv0);
       const argv = sshArgs(sshTarget(ctx, vm, handles.address), {
         tty: req.query.tty === "1",
         ...(command ? { command } : {}),
@@ -161,6 +163,8 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
       await followFile(file, req.query.follow === "1", reply.raw, () => reply.hijack());
     },
   );
+
+  registerWorkspaceRoutes(app, ctx);
 
   app.get("/v1/images", async () => listImages(ctx.paths));
   app.get<{ Params: { name: string } }>("/v1/images/:name", async (req) =>
@@ -189,6 +193,17 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
   app.get("/v1/kernels", async () => listKernels(ctx.paths));
 
   return app;
+}
+
+/**
+ * Wraps a guest command (or a login shell) so it starts in `dir`. The directory and the words
+ * travel as positional parameters, never spliced into the script.
+ */
+function inDirectory(dir: string, command: string[] | undefined): string[] {
+  if (command === undefined || command.length === 0) {
+    return ["sh", "-c", 'cd -- "$1" && exec "${SHELL:-/bin/sh}" -l', "sh", dir];
+  }
+  return ["sh", "-c", 'cd -- "$1" && shift && exec "$@"', "sh", dir, ...command];
 }
 
 function parseArgv(json: string): string[] {

@@ -14,3 +14,4 @@ export { readHandles } from "./handles.js";
 export { vmPorts } from "./ports.js";
 export { vmStats } from "./stats.js";
 export { checkHealth, imageHasAgent } from "./agent.js";
+export { planWorkspace, prepareVmWorkspace, exportVmWorkspace } from "./workspace.js";

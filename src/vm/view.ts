@@ -20,6 +20,7 @@ export async function viewVm(ctx: VmContext, vm: VmRecord): Promise<VmView> {
     consoleLog: files.consoleLog,
   };
   if (vm.lastError !== null) view.lastError = vm.lastError;
+  if (vm.workspace) view.workspace = vm.workspace;
   if (vm.state === "running" || vm.state === "starting" || vm.state === "stopping") {
     const handles = await readHandles(files.handles);
     if (handles) {
