@@ -15,7 +15,7 @@ packages=(
   gcc libc6-dev make kmod
 )
 if [ "${1:-}" = "--dev" ]; then
-  packages+=(openssh-server dnsmasq-base bsdutils procps gnupg)
+  packages+=(openssh-server dnsmasq-base bsdutils procps gnupg docker-registry skopeo umoci)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
