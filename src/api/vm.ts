@@ -21,6 +21,8 @@ export interface VmView {
   lastError?: string;
   createdAt: string;
   consoleLog: string;
+  /** Masquerading beyond the bridge (`--nat`); without it the VM reaches only the bridge. */
+  nat: boolean;
   /** The checkout last prepared in the VM. */
   workspace?: { guestPath: string; hostPath: string; commit: string | null; preparedAt: string };
   /** The guest agent's last health answer (only from `show`), or why there is none. */
@@ -40,9 +42,21 @@ export const createVmRequest = z
     start: z.boolean().default(true),
     /** Wait for SSH too, not only for the guest agent (`vm run` needs it). */
     waitForSsh: z.boolean().default(false),
+    /** Masquerading for the VM's address, so it reaches beyond the bridge. */
+    nat: z.boolean().default(false),
   })
   .strict();
 export type CreateVmRequest = z.input<typeof createVmRequest>;
+
+/** Body of POST /v1/vms/<vm>/set: CPUs and memory of a stopped VM, NAT in any state. */
+export const setVmRequest = z
+  .object({
+    vcpus: z.number().int().optional(),
+    memory: z.string().optional(),
+    nat: z.boolean().optional(),
+  })
+  .strict();
+export type SetVmRequest = z.infer<typeof setVmRequest>;
 
 export const killVmRequest = z.object({ signal: z.string().default("SIGKILL") }).strict();
 

@@ -9,7 +9,8 @@ import { createLogger } from "../log/index.js";
 import { resolvePaths } from "../paths/index.js";
 import { Store } from "../store/index.js";
 import { qemuDriver } from "../vmm/index.js";
-import { createVmContext, reconcileAll } from "../vm/index.js";
+import { createVmContext, reconcileAll, syncNat } from "../vm/index.js";
+import { DnsService } from "./dns.js";
 import { buildServer } from "./server.js";
 
 async function socketAnswers(socketPath: string): Promise<boolean> {
@@ -41,8 +42,20 @@ async function main(): Promise<void> {
   });
 
   const store = new Store(paths.dbPath);
-  const ctx = createVmContext({ paths, config, store, driver: qemuDriver(), logger });
+  const dns = new DnsService({ config, store, logger });
+  const ctx = createVmContext({
+    paths,
+    config,
+    store,
+    driver: qemuDriver(),
+    logger,
+    bridgeReady: () => dns.ensureBridgeListener(),
+  });
   await reconcileAll(ctx);
+  // The rules of VMs that kept running while no daemon was there.
+  await syncNat(ctx).catch((err: unknown) => logger.error({ err }, "cannot restore NAT rules"));
+  await dns.startLoopback();
+  await dns.ensureBridgeListener();
 
   const app = buildServer(ctx, logger);
   await app.listen({ path: paths.socketPath });
@@ -55,6 +68,7 @@ async function main(): Promise<void> {
     closing = true;
     logger.info({ signal }, "shutting down; VMs keep running");
     await app.close();
+    await dns.close();
     store.close();
     await rm(paths.daemonPidPath, { force: true });
     logger.flush();

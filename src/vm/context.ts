@@ -18,6 +18,10 @@ export interface VmContext {
   agents: Map<string, AgentClient>;
   /** The last health each VM's agent reported, for `vm show`. */
   lastHealth: Map<string, { health: AgentHealth; at: string }>;
+  /** Called once the bridge is up at each boot (the daemon starts DNS on it); must not throw. */
+  bridgeReady?: (() => Promise<void>) | undefined;
+  /** The `nft` binary for the NAT rules; default `nft` on PATH (unit tests pass a fake). */
+  nft?: string | undefined;
 }
 
 export function createVmContext(

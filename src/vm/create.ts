@@ -98,6 +98,7 @@ export async function createVm(
     vcpus: spec.vcpus,
     memoryMib: spec.memoryMib,
     diskSizeMib: spec.diskSizeMib,
+    nat: req.nat === true,
     state: "created",
     lastError: null,
     createdAt: now,
@@ -105,6 +106,7 @@ export async function createVm(
   };
   const files = vmFiles(ctx.paths, vm.id);
   ctx.store.insertVm(vm);
+  if (req.nat === true) ctx.store.setVmNat(vm.id, true);
   const progress = { launched: false };
   try {
     await step(report, "disks", "Creating disks", async () => {

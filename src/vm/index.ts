@@ -14,4 +14,6 @@ export { readHandles } from "./handles.js";
 export { vmPorts } from "./ports.js";
 export { vmStats } from "./stats.js";
 export { checkHealth, imageHasAgent } from "./agent.js";
+export { setVm } from "./set.js";
+export { natAddresses, syncNat } from "./nat.js";
 export { planWorkspace, prepareVmWorkspace, exportVmWorkspace } from "./workspace.js";

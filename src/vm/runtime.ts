@@ -25,6 +25,7 @@ import { checkHealth, dropAgent, imageHasAgent } from "./agent.js";
 import { bootFiles, kernelCmdline } from "./boot-files.js";
 import type { VmContext } from "./context.js";
 import { readHandles, removeHandles, writeHandles } from "./handles.js";
+import { syncNat, syncNatQuietly } from "./nat.js";
 
 const TCG_BOOT_TIMEOUT_MS = 180_000;
 const KVM_BOOT_TIMEOUT_MS = 45_000;
@@ -61,9 +62,12 @@ export async function bootVm(ctx: VmContext, vm: VmRecord, opts: BootOptions): P
   try {
     const { address, tap } = await step(report, "network", "Setting up the network", async () => {
       await ensureBridge({ name: ctx.config.network.bridge, cidr: ctx.config.network.cidr });
+      await ctx.bridgeReady?.();
       const address = ctx.store.leaseAddress(vm.id, (used) => allocateAddress(subnet, used));
       const tap = tapNameForVm(vm.id);
       await createTap(tap, ctx.config.network.bridge);
+      // Before the guest runs, so it never sees the network without its NAT or isolation.
+      await syncNat(ctx);
       return { address, tap };
     });
 
@@ -281,5 +285,6 @@ export async function releaseRuntime(ctx: VmContext, vm: VmRecord): Promise<void
   dropAgent(ctx, vm.id);
   await deleteTap(tapNameForVm(vm.id));
   ctx.store.releaseAddress(vm.id);
+  if (vm.nat === true || ctx.store.getVm(vm.id)?.nat === true) await syncNatQuietly(ctx);
   await removeHandles(files.handles);
 }

@@ -18,6 +18,7 @@ export async function viewVm(ctx: VmContext, vm: VmRecord): Promise<VmView> {
     diskSizeMib: vm.diskSizeMib,
     createdAt: vm.createdAt,
     consoleLog: files.consoleLog,
+    nat: vm.nat === true,
   };
   if (vm.lastError !== null) view.lastError = vm.lastError;
   if (vm.workspace) view.workspace = vm.workspace;
