@@ -5,6 +5,7 @@ import {
   createVmRequest,
   killVmRequest,
   registerImageRequest,
+  setVmRequest,
   type BatchItem,
   type DefaultsView,
   type SshPlan,
@@ -27,6 +28,7 @@ import {
   readHandles,
   refreshVm,
   restartVm,
+  setVm,
   sshTarget,
   startVm,
   stopVm,
@@ -114,6 +116,14 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
     const body = killVmRequest.parse(req.body ?? {});
     const vm = findVm(ctx, req.params.ref);
     return viewVm(ctx, await killVm(ctx, vm, body.signal));
+  });
+
+  app.post<RefParams>("/v1/vms/:ref/set", async (req) => {
+    const body = setVmRequest.safeParse(req.body ?? {});
+    if (!body.success) {
+      throw new BangerError("USAGE", `bad set request: ${body.error.issues[0]?.message}`);
+    }
+    return viewVm(ctx, await setVm(ctx, findVm(ctx, req.params.ref), body.data));
   });
 
   app.delete<RefParams>("/v1/vms/:ref", async (req) => {

@@ -89,7 +89,9 @@ test("a missing nft gives HOST_MISSING_TOOL with the package to install", async 
 });
 
 test("the script goes to nft -f - on stdin", async () => {
-  const { nft, dir } = await fakeNft(`echo "$@" >"$(dirname "$0")/args"; cat >"$(dirname "$0")/in"`);
+  const { nft, dir } = await fakeNft(
+    `echo "$@" >"$(dirname "$0")/args"; cat >"$(dirname "$0")/in"`,
+  );
   await applyBridgeRules({ bridge: "banger0", natAddresses: [] }, { nft });
   assert.equal(await readFile(path.join(dir, "args"), "utf8"), "-f -\n");
   assert.equal(
