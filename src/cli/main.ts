@@ -10,6 +10,8 @@ import { registerImageCommands } from "./image-commands.js";
 import { registerWorkspaceCommands } from "./workspace-commands.js";
 import { printError } from "./output.js";
 import { registerRunCommand } from "./run-command.js";
+import { registerSetCommand } from "./set-command.js";
+import { registerSshConfigCommand, registerSshHelperCommands } from "./ssh-config-command.js";
 import { registerVmCommands, type CliEnv } from "./vm-commands.js";
 
 function version(): string {
@@ -54,6 +56,9 @@ async function main(argv: string[]): Promise<number> {
   registerWorkspaceCommands(vm, env);
   registerImageCommands(program, env);
   registerDoctorCommand(program, env);
+  registerSetCommand(vm, env);
+  registerSshHelperCommands(vm, env);
+  registerSshConfigCommand(program, env);
 
   try {
     await program.parseAsync(own);

@@ -19,6 +19,7 @@ interface RunFlags {
   json?: boolean;
   rm?: boolean;
   detach?: boolean;
+  nat?: boolean;
   guestPath?: string;
 }
 

@@ -27,6 +27,7 @@ export interface CreateFlags {
   diskSize?: string;
   bootTimeout?: string;
   json?: boolean;
+  nat?: boolean;
 }
 
 const vmPath = (name: string, rest = ""): string => `/v1/vms/${encodeURIComponent(name)}${rest}`;
@@ -56,6 +57,7 @@ export function createRequest(flags: CreateFlags, start: boolean): CreateVmReque
   if (flags.memory !== undefined) req.memory = flags.memory;
   if (flags.diskSize !== undefined) req.diskSize = flags.diskSize;
   if (flags.bootTimeout !== undefined) req.bootTimeout = flags.bootTimeout;
+  if (flags.nat === true) req.nat = true;
   return req;
 }
 
@@ -83,6 +85,10 @@ export function addCreateFlags(cmd: Command, env: CliEnv): Command {
     .option(
       "--boot-timeout <duration>",
       "how long to wait for SSH, e.g. 90s (default: 180s under TCG, 45s under KVM)",
+    )
+    .option(
+      "--nat",
+      "masquerade its traffic so it reaches beyond the bridge (default: bridge only)",
     )
     .option("--json", "print progress and the result as JSON lines");
 }
