@@ -9,7 +9,11 @@ export function registerDoctorCommand(program: Command, env: CliEnv): void {
     .description("check that this host can run banger")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
-      const rows: CheckResult[] = await runHostChecks(env.paths);
+      const dnsPort = env.config?.dns.port;
+      const rows: CheckResult[] = await runHostChecks(
+        env.paths,
+        dnsPort === undefined ? {} : { dnsPort },
+      );
       rows.push(
         env.config === undefined
           ? {

@@ -11,12 +11,20 @@ import {
   type CheckResult,
 } from "./checks.js";
 import { accelCheck } from "./accel.js";
+import { dnsCheck } from "./dns.js";
 
 export type { CheckResult, CheckStatus } from "./checks.js";
 
-/** Runs every host check; never throws for a failed check, only reports it. */
-export async function runHostChecks(paths: Paths): Promise<CheckResult[]> {
+/**
+ * Runs every host check; never throws for a failed check, only reports it. With `dnsPort`,
+ * also checks that banger's `.vm` DNS answers on that loopback port (WARN when it does not).
+ */
+export async function runHostChecks(
+  paths: Paths,
+  opts: { dnsPort?: number } = {},
+): Promise<CheckResult[]> {
   return Promise.all([
+    ...(opts.dnsPort === undefined ? [] : [dnsCheck(opts.dnsPort)]),
     ...toolChecks(),
     tunCheck(),
     bridgeCheck(),

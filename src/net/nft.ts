@@ -19,6 +19,8 @@ export interface BridgeRules {
 export interface NftOptions {
   /** The `nft` binary; a name looked up on PATH or a path (tests pass a fake). */
   nft?: string;
+  /** The sysctl file turned on for NAT; default /proc/sys/net/ipv4/ip_forward. */
+  ipForwardPath?: string;
 }
 
 /**
@@ -91,12 +93,12 @@ export async function applyBridgeRules(rules: BridgeRules, opts: NftOptions = {}
       cause: err,
     });
   }
-  if (rules.natAddresses.length > 0) await enableForwarding();
+  if (rules.natAddresses.length > 0) await enableForwarding(opts.ipForwardPath ?? IP_FORWARD_PATH);
 }
 
-async function enableForwarding(): Promise<void> {
+async function enableForwarding(file: string): Promise<void> {
   try {
-    await writeFile(IP_FORWARD_PATH, "1\n");
+    await writeFile(file, "1\n");
   } catch (err) {
     throw new BangerError("NETWORK_SETUP_FAILED", "cannot enable IPv4 forwarding for NAT", {
       hint: "run bangerd as root, or: sysctl -w net.ipv4.ip_forward=1",

@@ -1,6 +1,7 @@
 import type { Config } from "../config/index.js";
 import type { AgentClient, AgentHealth } from "../guest/index.js";
 import type { Logger } from "../log/index.js";
+import type { NftOptions } from "../net/index.js";
 import type { Paths } from "../paths/index.js";
 import type { Store } from "../store/index.js";
 import type { Driver } from "../vmm/index.js";
@@ -20,8 +21,8 @@ export interface VmContext {
   lastHealth: Map<string, { health: AgentHealth; at: string }>;
   /** Called once the bridge is up at each boot (the daemon starts DNS on it); must not throw. */
   bridgeReady?: (() => Promise<void>) | undefined;
-  /** The `nft` binary for the NAT rules; default `nft` on PATH (unit tests pass a fake). */
-  nft?: string | undefined;
+  /** Where the NAT rules go: `nft` on PATH and /proc by default (unit tests pass fakes). */
+  nftables?: NftOptions | undefined;
 }
 
 export function createVmContext(

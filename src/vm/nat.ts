@@ -39,7 +39,7 @@ async function applyFromStore(ctx: VmContext): Promise<void> {
   const addresses = natAddresses(ctx);
   const rules = { bridge: ctx.config.network.bridge, natAddresses: addresses };
   try {
-    await applyBridgeRules(rules, ctx.nft === undefined ? {} : { nft: ctx.nft });
+    await applyBridgeRules(rules, ctx.nftables ?? {});
     ctx.logger.debug({ op: "nat", ...rules }, "nftables rules applied");
   } catch (err) {
     if (addresses.length > 0) throw err;
