@@ -6,12 +6,15 @@ import path from "node:path";
 import { fileURLToPath } from "node:url";
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..", "..");
-export const CLI = path.join(root, "dist", "cli", "main.js");
+export const CLI = process.env["BANGER_E2E_CLI"] ?? path.join(root, "dist", "cli", "main.js");
 
 export const STATE_DIR = process.env["BANGER_E2E_STATE"] ?? "/var/tmp/banger-e2e/state";
-export const RUN_DIR = "/tmp/banger-e2e-run";
-export const BRIDGE = "bangertest0";
-export const CIDR = "172.16.99.1/24";
+export const RUN_DIR = process.env["BANGER_E2E_RUN"] ?? "/tmp/banger-e2e-run";
+export const BRIDGE = process.env["BANGER_E2E_BRIDGE"] ?? "bangertest0";
+export const CIDR = process.env["BANGER_E2E_CIDR"] ?? "172.16.99.1/24";
+/** banger's `.vm` DNS on loopback, and the fake resolver 06-net runs for names outside `.vm`. */
+export const DNS_PORT = Number(process.env["BANGER_E2E_DNS_PORT"] ?? 42169);
+export const UPSTREAM_PORT = DNS_PORT + 1;
 const CONFIG = path.join(path.dirname(STATE_DIR), "config.toml");
 
 mkdirSync(STATE_DIR, { recursive: true });
@@ -27,6 +30,9 @@ writeFileSync(
     `[network]`,
     `bridge = "${BRIDGE}"`,
     `cidr = "${CIDR}"`,
+    `[dns]`,
+    `port = ${DNS_PORT}`,
+    `upstreams = ["127.0.0.1:${UPSTREAM_PORT}"]`,
     ``,
   ].join("\n"),
 );
