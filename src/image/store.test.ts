@@ -36,6 +36,7 @@ test("getImage returns what the manifest and the rootfs say", async (t) => {
     sizeBytes: 4096,
     source: "test",
     kernel: "k1",
+    agent: false,
     createdAt: "2026-01-01T00:00:00Z",
   });
 });
