@@ -55,7 +55,8 @@ async function writeBangerSshConfig(env: CliEnv, file: string): Promise<void> {
   const text = sshConfigText({
     keyPath: env.paths.sshKeyPath,
     knownHostsPath: env.paths.knownHostsPath,
-    cli: vars.length > 0 ? ["env", ...vars, ...cli] : cli,
+    // ssh runs KnownHostsCommand without a shell and wants an absolute path first.
+    cli: vars.length > 0 ? ["/usr/bin/env", ...vars, ...cli] : cli,
   });
   await mkdir(path.dirname(file), { recursive: true, mode: 0o700 });
   await writeFile(file, text, { mode: 0o644 });
