@@ -116,15 +116,19 @@ test(
     const dirsBefore = new Set(readdirSync(path.join(STATE_DIR, "vms")));
     const child = spawn(process.execPath, [CLI, "vm", "create", "--name", name], { env: ENV });
     let stderr = "";
-    await new Promise<void>((resolve) => {
-      child.stderr.setEncoding("utf8").on("data", (c: string) => {
-        stderr += c;
-        if (stderr.includes("Waiting for SSH")) resolve();
-      });
-      child.on("close", () => resolve());
-    });
+    const exited = new Promise<number | null>((resolve) => child.on("close", resolve));
+    // Interrupt while the guest boots: the VMM runs, the tap and lease exist.
+    await Promise.race([
+      new Promise<void>((resolve) => {
+        child.stderr.setEncoding("utf8").on("data", (c: string) => {
+          stderr += c;
+          if (stderr.includes("Waiting for the guest agent")) resolve();
+        });
+      }),
+      exited,
+    ]);
     child.kill("SIGINT");
-    const code = await new Promise<number | null>((resolve) => child.on("close", resolve));
+    const code = await exited;
     assert.equal(code, 130, stderr);
 
     // The daemon rolls back asynchronously once it sees the client go.
