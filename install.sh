@@ -15,7 +15,8 @@ packages=(
   gcc libc6-dev make kmod
 )
 if [ "${1:-}" = "--dev" ]; then
-  packages+=(openssh-server dnsmasq-base bsdutils procps gnupg docker-registry skopeo umoci)
+  packages+=(openssh-server dnsmasq-base bsdutils procps gnupg docker-registry skopeo umoci
+    bind9-dnsutils)
 fi
 
 export DEBIAN_FRONTEND=noninteractive
