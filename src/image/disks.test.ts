@@ -40,6 +40,13 @@ test("createWorkDisk makes a sparse ext4 with a private root dir and the skeleto
   assert.equal(await debugfs(disk, "cat /.bashrc"), "PS1='vm# '\n");
 });
 
+test("a new VM's 1 GiB work disk takes well under 10 MiB of real space", async (t) => {
+  const disk = path.join(await tempDir(t), "work.ext4");
+  await createWorkDisk({ path: disk, sizeBytes: 1024 * MIB });
+  const st = await stat(disk);
+  assert.ok(st.blocks * 512 < 2 * MIB, `allocated ${st.blocks * 512} bytes`);
+});
+
 test("createWorkDisk without a skeleton still makes root 0700", async (t) => {
   const disk = path.join(await tempDir(t), "work.ext4");
   await createWorkDisk({ path: disk, sizeBytes: 32 * MIB });
