@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { VmPorts, VmStats } from "../api/index.js";
 import { callJson } from "../client/index.js";
-import { ensureDaemon } from "../client/index.js";
 import { printError, table } from "./output.js";
 import type { CliEnv } from "./vm-commands.js";
 
@@ -19,8 +18,7 @@ export function registerAgentCommands(vm: Command, env: CliEnv): void {
     .description("list what listens inside VMs (asks the guest agent, not SSH)")
     .option("--json", "print JSON")
     .action(async (names: string[], flags: { json?: boolean }) => {
-      if (env.config === undefined) throw env.configError;
-      await ensureDaemon(env.paths);
+      await env.connect();
       const socket = env.paths.socketPath;
       const results = await Promise.allSettled(
         names.map((n) => callJson<VmPorts>(socket, "GET", vmPath(n, "/ports"))),
@@ -50,8 +48,7 @@ export function registerAgentCommands(vm: Command, env: CliEnv): void {
     .description("memory, load and disk figures from the guest agent and the host")
     .option("--json", "print JSON")
     .action(async (name: string, flags: { json?: boolean }) => {
-      if (env.config === undefined) throw env.configError;
-      await ensureDaemon(env.paths);
+      await env.connect();
       const s = await callJson<VmStats>(env.paths.socketPath, "GET", vmPath(name, "/stats"));
       if (flags.json) {
         process.stdout.write(JSON.stringify(s, null, 2) + "\n");

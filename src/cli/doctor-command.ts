@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import { ping } from "../client/index.js";
-import { runHostChecks, type CheckResult } from "../doctor/index.js";
+import type { CheckResult } from "../doctor/index.js";
 import type { CliEnv } from "./vm-commands.js";
 
 export function registerDoctorCommand(program: Command, env: CliEnv): void {
@@ -9,6 +9,9 @@ export function registerDoctorCommand(program: Command, env: CliEnv): void {
     .description("check that this host can run banger")
     .option("--json", "print JSON")
     .action(async (flags: { json?: boolean }) => {
+      // Loaded here: the checks pull in the kernel and vmm modules, which no other command needs.
+      const { runHostChecks } = await import("../doctor/index.js");
+      await env.loadConfig();
       const dnsPort = env.config?.dns.port;
       const rows: CheckResult[] = await runHostChecks(
         env.paths,

@@ -1,13 +1,12 @@
 import path from "node:path";
 import type { Command } from "commander";
 import type { ImageView, KernelView } from "../api/index.js";
-import { callJson, ensureDaemon } from "../client/index.js";
+import { callJson } from "../client/index.js";
 import { ago, table } from "./output.js";
 import type { CliEnv } from "./vm-commands.js";
 
 async function socket(env: CliEnv): Promise<string> {
-  if (env.config === undefined) throw env.configError;
-  await ensureDaemon(env.paths);
+  await env.connect();
   return env.paths.socketPath;
 }
 

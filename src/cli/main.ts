@@ -2,7 +2,8 @@
 // banger: the command line. It talks to bangerd and is the only place that prints for humans.
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import { loadConfig, type Config } from "../config/index.js";
+import type { Config } from "../config/index.js";
+import { ensureDaemon, ping } from "../client/index.js";
 import { resolvePaths } from "../paths/index.js";
 import { registerAgentCommands } from "./agent-commands.js";
 import { registerDoctorCommand } from "./doctor-command.js";
@@ -28,15 +29,35 @@ async function main(argv: string[]): Promise<number> {
   const own = dd >= 0 ? argv.slice(0, dd) : argv;
 
   const paths = resolvePaths();
-  let config: Config | undefined;
-  let configError: unknown;
-  try {
-    config = await loadConfig(paths.configPath);
-  } catch (err) {
-    configError = err;
-  }
   let exitCode = 0;
-  const env: CliEnv = { paths, config, configError, trailing, setExitCode: (c) => (exitCode = c) };
+  const env: CliEnv = {
+    paths,
+    config: undefined,
+    configError: undefined,
+    trailing,
+    setExitCode: (c) => (exitCode = c),
+    // The config (zod, TOML) is read only when it matters: for help texts, doctor, and before
+    // starting a daemon; `vm list` against a running daemon never pays for it.
+    loadConfig: async () => {
+      if (env.config !== undefined || env.configError !== undefined) return;
+      const { loadConfig } = await import("../config/index.js");
+      try {
+        env.config = await loadConfig(paths.configPath);
+      } catch (err) {
+        env.configError = err;
+      }
+    },
+    connect: async () => {
+      if (await ping(paths.socketPath)) return paths.socketPath;
+      await env.loadConfig();
+      if (env.config === undefined) throw env.configError;
+      await ensureDaemon(paths);
+      return paths.socketPath;
+    },
+  };
+  if (own.length <= 2 || own.includes("--help") || own.includes("-h") || own[2] === "help") {
+    await env.loadConfig();
+  }
 
   const program = new Command("banger")
     .description("disposable Linux microVM sandboxes")

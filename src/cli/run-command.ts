@@ -1,7 +1,6 @@
 import type { Command } from "commander";
 import type { VmView } from "../api/index.js";
 import { callJson, callStream } from "../client/index.js";
-import { ensureDaemon } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 import { outputMode, progressRenderer } from "./render.js";
 import { runSsh } from "./session.js";
@@ -51,8 +50,7 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
           },
         );
       }
-      if (env.config === undefined) throw env.configError;
-      await ensureDaemon(env.paths);
+      await env.connect();
       const socket = env.paths.socketPath;
       const render = progressRenderer(outputMode(flags.json === true));
       const { rm: _rm, detach: _detach, guestPath, ...create } = flags;

@@ -1,7 +1,9 @@
 import type { Command } from "commander";
 import type { BatchItem, CreateVmRequest, VmView } from "../api/index.js";
-import { callJson, callStream, callText, ensureDaemon } from "../client/index.js";
-import { formatMib, type Config } from "../config/index.js";
+import { callJson, callStream, callText } from "../client/index.js";
+import type { Config } from "../config/index.js";
+// size.ts alone: the config module pulls in zod and TOML, too slow for every command.
+import { formatMib } from "../config/size.js";
 import { BangerError } from "../errors/index.js";
 import type { Paths } from "../paths/index.js";
 import { ago, printError, table } from "./output.js";
@@ -10,9 +12,16 @@ import { runSsh } from "./session.js";
 
 export interface CliEnv {
   paths: Paths;
-  /** Undefined when the config file is invalid; commands that need the daemon then fail with it. */
+  /** Set by `loadConfig`; stays undefined when the file is invalid (see `configError`). */
   config: Config | undefined;
   configError: unknown;
+  /**
+   * Makes sure a daemon answers and returns its socket. The config file is read (and a bad one
+   * refused with exit 3) only when a daemon has to be started.
+   */
+  connect(): Promise<string>;
+  /** Reads the config file into `config` (or `configError`), once. */
+  loadConfig(): Promise<void>;
   /** The words after the first `--`: a guest command. */
   trailing: string[] | undefined;
   setExitCode(code: number): void;
@@ -33,8 +42,7 @@ export interface CreateFlags {
 const vmPath = (name: string, rest = ""): string => `/v1/vms/${encodeURIComponent(name)}${rest}`;
 
 async function daemon(env: CliEnv): Promise<string> {
-  if (env.config === undefined) throw env.configError;
-  await ensureDaemon(env.paths);
+  await env.connect();
   return env.paths.socketPath;
 }
 

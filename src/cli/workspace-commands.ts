@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import type { VmView, WorkspaceRequest, WorkspaceView } from "../api/index.js";
-import { callJson, callStream, callText, ensureDaemon } from "../client/index.js";
+import { callJson, callStream, callText } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 import { outputMode, progressRenderer } from "./render.js";
 import { runSsh } from "./session.js";
@@ -73,8 +73,7 @@ function hostHead(dir: string): Promise<string | undefined> {
 
 export function registerWorkspaceCommands(vm: Command, env: CliEnv): void {
   const socket = async (): Promise<string> => {
-    if (env.config === undefined) throw env.configError;
-    await ensureDaemon(env.paths);
+    await env.connect();
     return env.paths.socketPath;
   };
   const ws = vm.command("workspace").description("copy a git checkout into a VM, and changes back");
