@@ -2,7 +2,6 @@
 // banger: the command line. It talks to bangerd and is the only place that prints for humans.
 import { Command, CommanderError } from "commander";
 import { readFileSync } from "node:fs";
-import type { Config } from "../config/index.js";
 import { ensureDaemon, ping } from "../client/index.js";
 import { resolvePaths } from "../paths/index.js";
 import { registerAgentCommands } from "./agent-commands.js";
