@@ -5,20 +5,11 @@ import { BangerError } from "../errors/index.js";
 import { outputMode, progressRenderer } from "./render.js";
 import { runSsh } from "./session.js";
 import { planWorkspace, prepareWorkspace, workspaceRequest } from "./workspace-commands.js";
-import { addCreateFlags, createRequest, type CliEnv } from "./vm-commands.js";
+import { addCreateFlags, createRequest, type CliEnv, type CreateFlags } from "./vm-commands.js";
 
-interface RunFlags {
-  name?: string;
-  image?: string;
-  kernel?: string;
-  vcpu?: string;
-  memory?: string;
-  diskSize?: string;
-  bootTimeout?: string;
-  json?: boolean;
+interface RunFlags extends CreateFlags {
   rm?: boolean;
   detach?: boolean;
-  nat?: boolean;
   guestPath?: string;
 }
 

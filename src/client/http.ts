@@ -43,6 +43,20 @@ function open(
   });
 }
 
+/** The error an error reply carries, rebuilt; INTERNAL when the body is not banger's. */
+async function replyError(res: IncomingMessage): Promise<BangerError> {
+  const text = await readAll(res);
+  let error: ErrorBody | undefined;
+  try {
+    error = (JSON.parse(text) as { error?: ErrorBody }).error;
+  } catch {
+    error = undefined;
+  }
+  return error
+    ? fromErrorBody(error)
+    : new BangerError("INTERNAL", `bangerd answered ${res.statusCode}`);
+}
+
 async function readAll(res: IncomingMessage): Promise<string> {
   res.setEncoding("utf8");
   let text = "";
@@ -86,13 +100,7 @@ export async function callStream<T>(
   onEvent: (e: ProgressEvent) => void,
 ): Promise<T> {
   const res = await open(socketPath, method, path, body);
-  if ((res.statusCode ?? 500) >= 400) {
-    const text = await readAll(res);
-    const error = (JSON.parse(text) as { error?: ErrorBody }).error;
-    throw error
-      ? fromErrorBody(error)
-      : new BangerError("INTERNAL", `bangerd answered ${res.statusCode}`);
-  }
+  if ((res.statusCode ?? 500) >= 400) throw await replyError(res);
   res.setEncoding("utf8");
   let buffer = "";
   let end: StreamEnd | undefined;
@@ -128,12 +136,6 @@ export async function callText(
   body?: unknown,
 ): Promise<IncomingMessage> {
   const res = await open(socketPath, method, path, body);
-  if ((res.statusCode ?? 500) >= 400) {
-    const text = await readAll(res);
-    const error = (JSON.parse(text) as { error?: ErrorBody }).error;
-    throw error
-      ? fromErrorBody(error)
-      : new BangerError("INTERNAL", `bangerd answered ${res.statusCode}`);
-  }
+  if ((res.statusCode ?? 500) >= 400) throw await replyError(res);
   return res;
 }

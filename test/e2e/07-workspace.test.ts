@@ -253,6 +253,12 @@ test(
     const guest = await guestTree("/root/full", new Set([".git/index", ".git/logs"]));
     const host = hostTree(repo, new Set([".git/index", ".git/logs"]));
     assert.deepEqual(guest, host);
+
+    // The host moves on: vm exec still runs, and says the workspace is behind.
+    git(repo, "commit", "-q", "--allow-empty", "-m", "later");
+    const r = await banger(["vm", "exec", vm, "--", "true"]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.match(r.stderr, /HEAD moved since the last prepare/);
   },
 );
 
