@@ -100,6 +100,27 @@ export const registerImageRequest = z
   .object({ name: z.string(), rootfs: z.string().startsWith("/"), kernel: z.string().optional() })
   .strict();
 
+/** Body of POST /v1/images/pull: an OCI image pulled into the image store. */
+export const pullImageRequest = z
+  .object({
+    ref: z.string().min(1),
+    name: z.string().optional(),
+    insecure: z.boolean().optional(),
+    size: z.string().optional(),
+    kernel: z.string().optional(),
+  })
+  .strict();
+
+/** Body of POST /v1/kernels/import: a host kernel stored under `name`. */
+export const importKernelRequest = z
+  .object({
+    name: z.string(),
+    kernel: z.string().startsWith("/"),
+    initrd: z.string().startsWith("/").optional(),
+    modules: z.string().startsWith("/").optional(),
+  })
+  .strict();
+
 /** An image as the daemon reports it. */
 export interface ImageView {
   name: string;
@@ -108,6 +129,7 @@ export interface ImageView {
   source: string;
   kernel?: string;
   agent: boolean;
+  needsNat?: boolean;
   createdAt: string;
 }
 

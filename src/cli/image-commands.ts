@@ -3,6 +3,7 @@ import type { Command } from "commander";
 import type { ImageView, KernelView } from "../api/index.js";
 import { callJson } from "../client/index.js";
 import { ago, table } from "./output.js";
+import { registerPullCommand } from "./pull-command.js";
 import type { CliEnv } from "./vm-commands.js";
 
 async function socket(env: CliEnv): Promise<string> {
@@ -49,6 +50,8 @@ export function registerImageCommands(program: Command, env: CliEnv): void {
       );
       process.stdout.write(JSON.stringify(i, null, 2) + "\n");
     });
+
+  registerPullCommand(image, env);
 
   image
     .command("register")

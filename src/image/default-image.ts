@@ -1,30 +1,21 @@
 // Private: building the default image (Debian bookworm via mmdebstrap) in a staging dir and
 // publishing it into the image store with one rename.
-import { access, chmod, mkdir, rename } from "node:fs/promises";
+import { access, mkdir } from "node:fs/promises";
 import path from "node:path";
 import { step, type Reporter } from "../api/progress.js";
 import { BangerError, isBangerError, isErrno } from "../errors/index.js";
-import { run } from "../host/index.js";
 import { imageDir, type Paths } from "../paths/index.js";
 import { copyRootSkel, prepareGuestTree } from "./guest-tree.js";
-import {
-  MANIFEST_FILE,
-  ROOTFS_FILE,
-  ROOT_SKEL_DIR,
-  readImageDir,
-  writeManifest,
-  type ImageInfo,
-} from "./manifest.js";
+import { MANIFEST_FILE, ROOTFS_FILE, ROOT_SKEL_DIR, type ImageInfo } from "./manifest.js";
 import { DEFAULT_MIRROR, DEFAULT_SUITE, bootstrap, checkMirror } from "./mmdebstrap.js";
 import { isNoSpace } from "./no-space.js";
+import { makeRootfs, publishImage } from "./publish.js";
 import { createBuildSharer } from "./shared-build.js";
 import { makeStagingDir, removeStagingDir } from "./staging.js";
 import { getImage } from "./store.js";
-import { measureTreeBytes, rootfsSizeBytes } from "./tree-size.js";
 
 export const DEFAULT_IMAGE = "debian-bookworm";
 
-const MKFS_TIMEOUT_MS = 10 * 60_000;
 const shareBuild = createBuildSharer<ImageInfo>();
 
 export interface EnsureDefaultImageOptions {
@@ -113,7 +104,7 @@ async function buildIn(
 
   signal.throwIfAborted();
   await step(report, "image.mkfs", "Writing the ext4 root filesystem", () =>
-    makeRootfs(rootDir, path.join(outDir, ROOTFS_FILE), signal),
+    makeRootfs(rootDir, path.join(outDir, ROOTFS_FILE), { signal }),
   );
 
   signal.throwIfAborted();
@@ -122,38 +113,24 @@ async function buildIn(
   );
 }
 
-/** mkfs -d copies owners, modes (setuid included), xattrs and device nodes from the tree. */
-async function makeRootfs(rootDir: string, rootfsPath: string, signal: AbortSignal): Promise<void> {
-  const sizeBytes = rootfsSizeBytes(await measureTreeBytes(rootDir));
-  const args = ["-q", "-F", "-L", "banger-root", "-d", rootDir, rootfsPath, `${sizeBytes / 1024}k`];
-  await run("mkfs.ext4", args, { timeoutMs: MKFS_TIMEOUT_MS, signal });
-  // Published images are shared by every VM's overlay and must never change.
-  await chmod(rootfsPath, 0o444);
-}
-
 async function publish(paths: Paths, outDir: string): Promise<ImageInfo> {
-  await writeManifest(outDir, {
-    formatVersion: 1,
+  const manifest = {
+    formatVersion: 1 as const,
     name: DEFAULT_IMAGE,
     source: `mmdebstrap:${DEFAULT_SUITE}`,
     agent: true,
     createdAt: new Date().toISOString(),
-  });
-  const finalDir = imageDir(paths, DEFAULT_IMAGE);
-  await mkdir(paths.imagesDir, { recursive: true });
-  try {
-    await rename(outDir, finalDir);
-  } catch (err) {
-    if (!isErrno(err, "ENOTEMPTY") && !isErrno(err, "EEXIST")) throw err;
+  };
+  return publishImage(paths, outDir, manifest, async (err) => {
     // Another process may have published first; its image is as good as ours.
     const theirs = await findPublished(paths);
     if (theirs !== undefined) return theirs;
+    const finalDir = imageDir(paths, DEFAULT_IMAGE);
     throw new BangerError("IMAGE_BUILD_FAILED", `"${finalDir}" exists but holds no image`, {
       hint: `remove it with \`banger image delete ${DEFAULT_IMAGE}\` and run the command again`,
       cause: err,
     });
-  }
-  return readImageDir(finalDir, DEFAULT_IMAGE);
+  });
 }
 
 function buildError(err: unknown, paths: Paths): BangerError {

@@ -12,7 +12,7 @@ import {
   writeFile,
 } from "node:fs/promises";
 import path from "node:path";
-import { BangerError } from "../errors/index.js";
+import { BangerError, isErrno } from "../errors/index.js";
 import { AGENT_GUEST_PATH, AGENT_UNIT_NAME, agentFiles } from "../guest/index.js";
 import { MASKED_UNITS, NETWORKD_LINKS, maskUnits, writeUnitLinks } from "./systemd-units.js";
 
@@ -32,7 +32,7 @@ const NEUTRAL_HOSTS = "127.0.0.1\tlocalhost\n::1\tlocalhost ip6-localhost ip6-lo
 export async function prepareGuestTree(rootDir: string): Promise<void> {
   const etc = path.join(rootDir, "etc");
   await removeHostKeys(path.join(etc, "ssh"));
-  await writeFile(path.join(etc, "fstab"), FSTAB, { mode: 0o644 });
+  await replaceFile(path.join(etc, "fstab"), FSTAB);
   await writeUnitLinks(rootDir, NETWORKD_LINKS);
   await maskUnits(rootDir, MASKED_UNITS);
   await lockRootPassword(path.join(etc, "shadow"));
@@ -45,9 +45,11 @@ export async function installAgent(rootDir: string): Promise<void> {
   const { binary, unit } = await agentFiles();
   const target = path.join(rootDir, AGENT_GUEST_PATH);
   await mkdir(path.dirname(target), { recursive: true, mode: 0o755 });
+  await rm(target, { force: true });
   await copyFile(binary, target);
   await chmod(target, 0o755);
   const unitDir = path.join(rootDir, "etc/systemd/system");
+  await rm(path.join(unitDir, AGENT_UNIT_NAME), { force: true });
   await copyFile(unit, path.join(unitDir, AGENT_UNIT_NAME));
   await chmod(path.join(unitDir, AGENT_UNIT_NAME), 0o644);
   const wants = path.join(unitDir, "sysinit.target.wants");
@@ -57,8 +59,15 @@ export async function installAgent(rootDir: string): Promise<void> {
 }
 
 /** Every VM gets its own host key at boot; a key baked into the image would be shared. */
-async function removeHostKeys(sshDir: string): Promise<void> {
-  for (const name of await readdir(sshDir)) {
+export async function removeHostKeys(sshDir: string): Promise<void> {
+  let names: string[];
+  try {
+    names = await readdir(sshDir);
+  } catch (err) {
+    if (isErrno(err, "ENOENT")) return;
+    throw err;
+  }
+  for (const name of names) {
     if (name.startsWith("ssh_host_")) await rm(path.join(sshDir, name), { force: true });
   }
 }
@@ -83,9 +92,9 @@ export async function lockRootPassword(shadowPath: string): Promise<void> {
 }
 
 /** Each VM must get its own machine-id and host name, not copies of the build host's. */
-async function resetMachineIdentity(rootDir: string): Promise<void> {
+export async function resetMachineIdentity(rootDir: string): Promise<void> {
   const etc = path.join(rootDir, "etc");
-  await writeFile(path.join(etc, "machine-id"), "", { mode: 0o444 });
+  await replaceFile(path.join(etc, "machine-id"), "");
   await chmod(path.join(etc, "machine-id"), 0o444);
   await rm(path.join(rootDir, "var/lib/dbus/machine-id"), { force: true });
   await replaceFile(path.join(etc, "hostname"), NEUTRAL_HOSTNAME);
@@ -93,7 +102,7 @@ async function resetMachineIdentity(rootDir: string): Promise<void> {
   await replaceFile(path.join(etc, "resolv.conf"), "");
 }
 
-async function replaceFile(file: string, content: string): Promise<void> {
+export async function replaceFile(file: string, content: string): Promise<void> {
   // rm first: the file may be a symlink, and its mode came from the host.
   await rm(file, { force: true });
   await writeFile(file, content, { mode: 0o644 });

@@ -97,3 +97,22 @@ export { removeStagingDir } from "./staging.js";
  * INVALID_ARGUMENT when the file is missing or not ext4. Publishes atomically.
  */
 export { registerImage, deleteImage, type RegisterOptions } from "./register.js";
+
+/**
+ * Pulls the OCI image `ref` and publishes it as image `name` (default from the reference,
+ * `debian:bookworm` → `debian-bookworm`): layers are fetched into `<cacheDir>/oci` (verified,
+ * reused by later pulls), flattened under `<stagingDir>/pull-<name>-*`, adjusted like the
+ * default image (fstab, networkd, host keys removed, machine-id emptied, root locked, guest
+ * agent), written as ext4 (`sizeBytes`, else 1.5x the tree, at least 1 GiB) and renamed into
+ * the store. An image without systemd or sshd gets a first-boot install by its package manager
+ * and `needsNat: true`. Manifest source: `oci:<canonical ref>@<digest>`.
+ *
+ * Reports the oci steps (`oci-download` with byte progress), `image.configure`, `image.mkfs`,
+ * `image.publish`, then one info note with the size and the time taken. Not idempotent: an
+ * existing `name` rejects with IMAGE_EXISTS before any download. Abort or failure removes the
+ * staging dir and publishes nothing. Errors: those of the oci module's pullImage (REGISTRY_*,
+ * IMAGE_DIGEST_MISMATCH, IMAGE_LAYER_UNSAFE, ...), INVALID_NAME, IMAGE_EXISTS,
+ * IMAGE_UNSUPPORTED (no systemd/sshd and an unknown distribution), NO_SPACE,
+ * IMAGE_BUILD_FAILED (mkfs; times out after 10 min). Needs root, e2fsprogs and /bin/busybox.
+ */
+export { pullToStore as pullImage, ociCacheDir, type PullOptions } from "./pull.js";

@@ -20,6 +20,8 @@ export interface ImageInfo {
   kernel?: string;
   /** True when the image carries banger's guest agent (readiness, `vm ports`, `vm stats`). */
   agent: boolean;
+  /** True when the first boot installs systemd or sshd from the network: create with --nat. */
+  needsNat?: boolean;
   /** ISO 8601 time the image was published. */
   createdAt: string;
 }
@@ -34,6 +36,7 @@ const manifestSchema = z.object({
   source: z.string().min(1),
   kernel: z.string().min(1).optional(),
   agent: z.boolean().optional(),
+  needsNat: z.boolean().optional(),
   /** Absolute path of a registered image's rootfs, used in place; absent for built images. */
   rootfs: z.string().startsWith("/").optional(),
   createdAt: z.string().min(1),
@@ -73,6 +76,7 @@ export async function readImageDir(dir: string, name: string): Promise<ImageInfo
     createdAt: manifest.createdAt,
   };
   if (manifest.kernel !== undefined) info.kernel = manifest.kernel;
+  if (manifest.needsNat === true) info.needsNat = true;
   if (manifest.rootfs === undefined) info.rootSkelDir = path.join(dir, ROOT_SKEL_DIR);
   return info;
 }

@@ -1,0 +1,36 @@
+import type { FastifyInstance } from "fastify";
+import { pullImageRequest } from "../api/index.js";
+import { LIMITS, mibToBytes, parseSizeMib } from "../config/index.js";
+import { BangerError } from "../errors/index.js";
+import { pullImage } from "../image/index.js";
+import { getKernel } from "../kernel/index.js";
+import type { VmContext } from "../vm/index.js";
+import { streamOperation } from "./wire.js";
+
+/** POST /v1/images/pull: an OCI image into the store, streamed as NDJSON progress. */
+export function registerImageRoutes(app: FastifyInstance, ctx: VmContext): void {
+  app.post("/v1/images/pull", async (req, reply) => {
+    const parsed = pullImageRequest.safeParse(req.body ?? {});
+    if (!parsed.success) {
+      throw new BangerError("USAGE", `bad pull request: ${parsed.error.issues[0]?.message}`);
+    }
+    const body = parsed.data;
+    const sizeBytes =
+      body.size === undefined
+        ? undefined
+        : mibToBytes(parseSizeMib(body.size, "--size", LIMITS.diskSize));
+    if (body.kernel !== undefined) await getKernel(ctx.paths, body.kernel);
+    await streamOperation(req, reply, ({ report, signal }) =>
+      pullImage({
+        paths: ctx.paths,
+        ref: body.ref,
+        report,
+        signal,
+        ...(body.name === undefined ? {} : { name: body.name }),
+        ...(body.insecure === true ? { insecure: true } : {}),
+        ...(sizeBytes === undefined ? {} : { sizeBytes }),
+        ...(body.kernel === undefined ? {} : { kernel: body.kernel }),
+      }),
+    );
+  });
+}
