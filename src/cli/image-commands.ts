@@ -1,7 +1,8 @@
 import path from "node:path";
 import type { Command } from "commander";
-import type { ImageView, KernelView } from "../api/index.js";
+import type { ImageView } from "../api/index.js";
 import { callJson } from "../client/index.js";
+import { registerKernelCommands } from "./kernel-commands.js";
 import { ago, table } from "./output.js";
 import { registerPullCommand } from "./pull-command.js";
 import type { CliEnv } from "./vm-commands.js";
@@ -80,19 +81,5 @@ export function registerImageCommands(program: Command, env: CliEnv): void {
       process.stdout.write(`${name}: deleted\n`);
     });
 
-  const kernel = program.command("kernel").description("manage guest kernels");
-  kernel
-    .command("list")
-    .alias("ls")
-    .description("list downloaded kernels")
-    .option("--json", "print JSON")
-    .action(async (flags: { json?: boolean }) => {
-      const kernels = await callJson<KernelView[]>(await socket(env), "GET", "/v1/kernels");
-      if (flags.json) {
-        process.stdout.write(JSON.stringify(kernels, null, 2) + "\n");
-        return;
-      }
-      const rows = kernels.map((k) => [k.name, k.version, ago(k.createdAt)]);
-      process.stdout.write(table(["NAME", "VERSION", "CREATED"], rows));
-    });
+  registerKernelCommands(program, env);
 }

@@ -39,6 +39,7 @@ import {
 } from "../vm/index.js";
 import { errorBody, statusFor, streamOperation } from "./wire.js";
 import { registerImageRoutes } from "./image-routes.js";
+import { registerKernelRoutes } from "./kernel-routes.js";
 import { registerWorkspaceRoutes } from "./workspace-routes.js";
 
 export const DAEMON_VERSION = "0.1.0";
@@ -177,6 +178,7 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
 
   registerWorkspaceRoutes(app, ctx);
   registerImageRoutes(app, ctx);
+  registerKernelRoutes(app, ctx);
 
   app.get("/v1/images", async () => listImages(ctx.paths));
   app.get<{ Params: { name: string } }>("/v1/images/:name", async (req) =>

@@ -48,6 +48,8 @@ export const ERROR_CODES = {
   REGISTRY_NOT_FOUND: { http: 404, exit: 1 },
   REGISTRY_FAILED: { http: 502, exit: 1 },
   WORKSPACE_FAILED: { http: 500, exit: 1 },
+  KERNEL_IN_USE: { http: 409, exit: 1 },
+  KERNEL_EXISTS: { http: 409, exit: 1 },
 } as const satisfies Record<string, { http: number; exit: number }>;
 
 export type ErrorCode = keyof typeof ERROR_CODES;

@@ -87,3 +87,21 @@ export function buildVmInitrd(opts: {
 }): Promise<void> {
   return buildVm(opts);
 }
+
+/**
+ * Stores a host kernel as `name`: the bzImage at `kernelPath` (its release read from the setup
+ * header) plus either banger's base initramfs built from `modulesDir` (`/lib/modules/<release>`,
+ * copied first, never modified) or `initrdPath` used as is (it must understand banger's
+ * per-VM archive, as banger's own initramfs does). Staged under `stagingDir`, renamed into
+ * `<kernelsDir>/<name>` with the manifest last (source suite "imported"). Reports step
+ * `kernel-initrd`. Not idempotent. Errors: USAGE (not exactly one of initrd and modules),
+ * INVALID_NAME, KERNEL_EXISTS, INVALID_ARGUMENT (a missing file, not a bzImage),
+ * INITRD_BUILD_FAILED (a boot module missing from the modules dir).
+ */
+export { importKernel, type ImportKernelOptions } from "./import-kernel.js";
+
+/**
+ * Removes the stored kernel `name`. Refused with KERNEL_IN_USE when `usedBy` (labels such as
+ * `image "x"` or `VM "y"`, gathered by the caller) is not empty; KERNEL_NOT_FOUND when absent.
+ */
+export { removeKernel } from "./remove-kernel.js";
