@@ -108,9 +108,11 @@ export { registerImage, deleteImage, type RegisterOptions } from "./register.js"
  * and `needsNat: true`. Manifest source: `oci:<canonical ref>@<digest>`.
  *
  * Reports the oci steps (`oci-download` with byte progress), `image.configure`, `image.mkfs`,
- * `image.publish`, then one info note with the size and the time taken. Not idempotent: an
- * existing `name` rejects with IMAGE_EXISTS before any download. Abort or failure removes the
- * staging dir and publishes nothing. Errors: those of the oci module's pullImage (REGISTRY_*,
+ * `image.publish`, then one info note with the size and the time taken. Idempotent per
+ * reference: when `name` already holds this reference at the digest the registry names now, it
+ * is returned after one manifest request (an info note says so); a `name` holding anything else
+ * rejects with IMAGE_EXISTS before any layer is fetched. Abort or failure removes the staging
+ * dir and publishes nothing. Errors: those of the oci module's pullImage (REGISTRY_*,
  * IMAGE_DIGEST_MISMATCH, IMAGE_LAYER_UNSAFE, ...), INVALID_NAME, IMAGE_EXISTS,
  * IMAGE_UNSUPPORTED (no systemd/sshd and an unknown distribution), NO_SPACE,
  * IMAGE_BUILD_FAILED (mkfs; times out after 10 min). Needs root, e2fsprogs and /bin/busybox.

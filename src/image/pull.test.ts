@@ -95,13 +95,17 @@ test("an image without sshd gets a first-boot install and needsNat", async () =>
   assert.match(await statInImage(image.rootfsPath, "/usr/lib/banger/first-boot"), /Mode:\s+0755/);
 });
 
-test("a taken name is refused before anything is downloaded", async () => {
+test("pulling into a name again returns it when up to date, else IMAGE_EXISTS", async () => {
   const { events, report } = recorder();
-  await assert.rejects(
-    pullImage({ paths, ref: `${reg.host}/test/full:v1`, name: "full", report }),
-    (err: Error & { code?: string }) => err.code === "IMAGE_EXISTS",
-  );
-  assert.deepEqual(events, []);
+  const ref = `${reg.host}/test/full:v1`;
+  const before = await getImage(paths, "full");
+  assert.deepEqual(await pullImage({ paths, ref, name: "full", report }), before);
+  assert.ok(events.some((e) => e.type === "note" && /image full is up to date/.test(e.message)));
+  assert.ok(!events.some((e) => e.type === "step"));
+
+  const other = pullImage({ paths, ref: `${reg.host}/test/bare:v1`, name: "full", report });
+  await assert.rejects(other, (err: Error & { code?: string }) => err.code === "IMAGE_EXISTS");
+  assert.ok(!events.some((e) => e.type === "step"));
 });
 
 test("an unknown tag names repository and tag, and leaves no staging dir", async () => {

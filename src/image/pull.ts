@@ -5,14 +5,14 @@ import path from "node:path";
 import { step, type Reporter } from "../api/progress.js";
 import { BangerError, isBangerError, isErrno } from "../errors/index.js";
 import { imageDir, type Paths } from "../paths/index.js";
-import { defaultImageName, parseReference, pullImage } from "../oci/index.js";
+import { defaultImageName, parseReference, pullImage, resolveDigest } from "../oci/index.js";
 import { copyRootSkel } from "./guest-tree.js";
 import { ROOTFS_FILE, ROOT_SKEL_DIR, type ImageInfo, type ImageManifest } from "./manifest.js";
 import { isNoSpace } from "./no-space.js";
 import { makeRootfs, publishImage } from "./publish.js";
 import { adaptPulledTree } from "./pulled-tree.js";
 import { makeStagingDir, removeStagingDir } from "./staging.js";
-import { checkImageName } from "./store.js";
+import { checkImageName, getImage } from "./store.js";
 
 export interface PullOptions {
   paths: Paths;
@@ -39,7 +39,8 @@ export async function pullToStore(opts: PullOptions): Promise<ImageInfo> {
   const ref = parseReference(opts.ref);
   const name = opts.name ?? defaultImageName(ref);
   checkImageName(name);
-  await refuseTaken(opts.paths, name);
+  const current = await upToDate(opts, name);
+  if (current !== undefined) return current;
 
   const started = performance.now();
   const staging = await makeStagingDir(opts.paths.stagingDir, `pull-${name}`);
@@ -129,19 +130,34 @@ async function copySkel(rootDir: string, dest: string): Promise<void> {
   await mkdir(dest, { mode: 0o700 });
 }
 
-async function refuseTaken(paths: Paths, name: string): Promise<void> {
+/**
+ * The image already published as `name` when it came from this reference at the digest the
+ * registry names now (a repeated pull is then one manifest request); IMAGE_EXISTS when the name
+ * holds anything else, undefined when it is free.
+ */
+async function upToDate(opts: PullOptions, name: string): Promise<ImageInfo | undefined> {
   try {
-    await stat(imageDir(paths, name));
+    await stat(imageDir(opts.paths, name));
   } catch (err) {
-    if (isErrno(err, "ENOENT")) return;
+    if (isErrno(err, "ENOENT")) return undefined;
     throw err;
   }
-  throw taken(name, undefined);
+  const existing = await getImage(opts.paths, name).catch(() => undefined);
+  if (existing === undefined || !existing.source.startsWith("oci:")) throw taken(name, undefined);
+  const now = await resolveDigest({
+    ref: opts.ref,
+    ...(opts.insecure === true ? { insecure: true } : {}),
+    ...(opts.signal === undefined ? {} : { signal: opts.signal }),
+  });
+  if (existing.source !== `oci:${now.ref}@${now.digest}`) throw taken(name, undefined);
+  const message = `image ${name} is up to date with ${now.ref}@${now.digest}`;
+  opts.report({ type: "note", level: "info", message });
+  return existing;
 }
 
 function taken(name: string, cause: unknown): BangerError {
   return new BangerError("IMAGE_EXISTS", `cannot pull into image "${name}": it exists`, {
-    hint: `choose another --name, or remove it with \`banger image delete ${name}\``,
+    hint: `choose another --name, or remove it first with \`banger image delete ${name}\``,
     cause,
   });
 }

@@ -83,3 +83,11 @@ export function pruneCache(
 ): Promise<PruneResult> {
   return prune(cacheDir, opts);
 }
+
+/**
+ * The canonical reference and the digest `ref` names now (an index digest for multi-arch
+ * images), from one or two manifest requests; no layer is fetched and nothing is written.
+ * Network, credentials and errors as for pullImage (REGISTRY_*, IMAGE_UNSUPPORTED,
+ * IMAGE_DIGEST_MISMATCH, INVALID_ARGUMENT).
+ */
+export { resolveDigest, type ResolveDigestOptions } from "./resolve-digest.js";
