@@ -22,7 +22,7 @@ before(async () => {
   work = await mkdtemp(path.join(tmpdir(), "banger-e2e-pull-"));
   await dumpRootfs(DEFAULT_ROOTFS, path.join(work, "tree"));
   ref = `${reg.host}/e2e/debian:bookworm`;
-  pushLayers(work, [{ dir: path.join(work, "tree"), at: "/" }], ref);
+  await pushLayers(reg.host, "e2e/debian", "bookworm", [{ dir: path.join(work, "tree"), at: "/" }]);
 });
 
 after(async () => {

@@ -1,9 +1,12 @@
 // An OCI image made cheaply from the suite's default image: its ext4 dumped with debugfs
-// (setuid, setgid and sticky bits put back: rdump loses them), packed with umoci and
-// pushed with skopeo to a local registry. Shared by 08-pull and bench/pull.
+// (setuid, setgid and sticky bits put back: rdump loses them), packed with GNU tar and
+// pushed to a local registry. Shared by 08-pull and bench/pull.
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
+import { gzipSync } from "node:zlib";
+import { MEDIA } from "../../src/oci/manifest.js";
+import { pushBlob, pushManifest, sha256 } from "../../src/oci/testing-registry.js";
 
 const SPECIAL_BITS = 0o7000;
 const LS_LINE = /^\s*\d+\s+([0-7]+)\s+\(\d+\)\s+\d+\s+\d+\s+\d+\s+\d{1,2}-\w{3}-\d{4}\s+\S+\s(.+)$/;
@@ -48,25 +51,50 @@ export async function dumpRootfs(ext4: string, dest: string): Promise<void> {
 }
 
 /**
- * Packs `layers` (each a host dir inserted at a path of the image, in order) into an OCI
- * layout under `work` and pushes it as `dest` (`127.0.0.1:PORT/repo:tag`) over plain HTTP.
+ * Pushes `layers` (each a host dir placed at a path of the image, in order) as gzip layers of
+ * an OCI image `<host>/<repo>:<tag>`. GNU tar makes each layer (owners numeric, modes and
+ * special bits kept); umoci 0.4.7's `insert` cuts the end off a layer placed below "/".
  */
-export function pushLayers(
-  work: string,
+export async function pushLayers(
+  host: string,
+  repo: string,
+  tag: string,
   layers: { dir: string; at: string }[],
-  dest: string,
-): void {
-  const layout = path.join(work, "oci");
-  sh("umoci", ["init", "--layout", layout]);
-  sh("umoci", ["new", "--image", `${layout}:t`]);
-  for (const { dir, at } of layers) sh("umoci", ["insert", "--image", `${layout}:t`, dir, at]);
-  sh("skopeo", [
-    "copy",
-    "--quiet",
-    "--dest-tls-verify=false",
-    `oci:${layout}:t`,
-    `docker://${dest}`,
-  ]);
+): Promise<void> {
+  const descriptors: { mediaType: string; digest: string; size: number }[] = [];
+  const diffIds: string[] = [];
+  for (const { dir, at } of layers) {
+    const prefix = at.replace(/^\/+|\/+$/g, "");
+    const names = (await readdir(dir)).sort();
+    const transform = prefix === "" ? [] : [`--transform=s,^,${prefix}/,S`];
+    const args = ["-C", dir, "--numeric-owner", ...transform, "-cf", "-", "--", ...names];
+    const plain = execFileSync("tar", args, { maxBuffer: 2 ** 31, stdio: "pipe" });
+    const blob = gzipSync(plain, { level: 1 });
+    descriptors.push({
+      mediaType: `${MEDIA.ociLayer}+gzip`,
+      digest: await pushBlob(host, repo, blob),
+      size: blob.length,
+    });
+    diffIds.push(sha256(plain));
+  }
+  const config = Buffer.from(
+    JSON.stringify({
+      architecture: "amd64",
+      os: "linux",
+      rootfs: { type: "layers", diff_ids: diffIds },
+    }),
+  );
+  const configDesc = {
+    mediaType: "application/vnd.oci.image.config.v1+json",
+    digest: await pushBlob(host, repo, config),
+    size: config.length,
+  };
+  await pushManifest(host, repo, tag, MEDIA.ociManifest, {
+    schemaVersion: 2,
+    mediaType: MEDIA.ociManifest,
+    config: configDesc,
+    layers: descriptors,
+  });
 }
 
 /** Mode, owner and group of a path inside an ext4 file, as debugfs reports them. */
