@@ -7,7 +7,7 @@ import { randomBytes } from "node:crypto";
 import { existsSync } from "node:fs";
 import { mkdir, rename, rm, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { silentReporter } from "../src/api/progress.js";
+import type { Reporter } from "../src/api/progress.js";
 import { pullImage } from "../src/image/index.js";
 import { startRegistry, type TestRegistry } from "../src/oci/testing-registry.js";
 import { resolvePaths } from "../src/paths/index.js";
@@ -62,9 +62,20 @@ async function buildAndPush(host: string): Promise<void> {
   await pushLayers(host, "bench/debian", "three-layers", layers);
 }
 
-async function bangerPull(ref: string, state: string, name: string): Promise<number> {
+/** Times one pull; with `steps`, prints how long each step took. */
+async function bangerPull(
+  ref: string,
+  state: string,
+  name: string,
+  steps = false,
+): Promise<number> {
   const paths = resolvePaths({ BANGER_STATE_DIR: state });
-  const { ms } = await timed(() => pullImage({ paths, ref, name, report: silentReporter }));
+  const done: string[] = [];
+  const report: Reporter = (e) => {
+    if (e.type === "step" && e.status === "done") done.push(`${e.step} ${secs(e.durationMs)}`);
+  };
+  const { ms } = await timed(() => pullImage({ paths, ref, name, report }));
+  if (steps) console.log(`  steps: ${done.join(", ")}`);
   return ms;
 }
 
@@ -100,7 +111,7 @@ async function main(): Promise<void> {
   const size = 1024 * 2 ** 20;
   for (let i = 0; i < RUNS; i++) {
     const state = path.join(ROOT, `state-${i}`);
-    ours.push(await bangerPull(ref, state, "bench"));
+    ours.push(await bangerPull(ref, state, "bench", i === 0));
     if (i < RUNS - 1) await rm(state, { recursive: true, force: true });
     theirs.push(await baselinePull(ref, i, size));
     console.log(`run ${i + 1}: banger ${secs(ours[i]!)}, skopeo+umoci+mkfs ${secs(theirs[i]!)}`);
@@ -110,7 +121,7 @@ async function main(): Promise<void> {
   const cacheHit: number[] = [];
   for (let i = 0; i < RUNS; i++) {
     again.push(await bangerPull(ref, last, "bench"));
-    cacheHit.push(await bangerPull(ref, last, `bench-${i}`));
+    cacheHit.push(await bangerPull(ref, last, `bench-${i}`, i === 0));
   }
 
   const ratio = median(ours) / median(theirs);
