@@ -31,7 +31,8 @@ export function registerImageCommands(program: Command, env: CliEnv): void {
       }
       const rows = images.map((i) => [
         i.name,
-        i.source,
+        // A pulled image's full digest is in `image show`; 12 hex digits tell tags apart here.
+        i.source.replace(/@sha256:([0-9a-f]{12})[0-9a-f]{52}$/, "@sha256:$1"),
         size(i.sizeBytes),
         i.kernel ?? "-",
         i.agent ? "yes" : "no",
