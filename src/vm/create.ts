@@ -84,7 +84,8 @@ export async function createVm(
   if (image.needsNat === true && req.nat !== true) {
     const message =
       `image "${image.name}" installs the systemd or sshd it lacks on its first boot, ` +
-      `which needs the network: create it with --nat, or run \`banger vm set ${spec.name} --nat\` and ` +
+      "which needs the network: create it with --nat, " +
+      `or run \`banger vm set ${spec.name} --nat\` and ` +
       `\`banger vm restart ${spec.name}\``;
     report({ type: "note", level: "warn", message });
   }
