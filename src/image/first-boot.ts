@@ -208,7 +208,15 @@ for s in /lib/systemd/systemd /usr/lib/systemd/systemd; do
     exec "$s"
   fi
 done
-# No systemd for this distribution (Alpine): start sshd here, then the image's own init.
+# No systemd (Alpine, or a failed install): name the agent's port as udev would, start the
+# agent and sshd here, then the image's own init.
+$bb mkdir -p /dev/virtio-ports /dev/pts /run/sshd
+$bb mount -t devpts devpts /dev/pts 2>/dev/null
+for p in /sys/class/virtio-ports/*; do
+  n=$($bb cat "$p/name" 2>/dev/null)
+  [ -n "$n" ] && $bb ln -sf "../\${p##*/}" "/dev/virtio-ports/$n"
+done
+[ -x /usr/local/bin/banger-agent ] && /usr/local/bin/banger-agent </dev/null >/dev/null 2>&1 &
 [ -x /usr/sbin/sshd ] && /usr/sbin/sshd
 [ -e @ORIG@ ] && exec @ORIG@
 while :; do $bb sleep 3600; done
