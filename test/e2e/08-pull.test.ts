@@ -11,6 +11,8 @@ const DEFAULT_ROOTFS = path.join(STATE_DIR, "images/debian-bookworm/rootfs.ext4"
 const image = uniqueName("pulled");
 const vm = uniqueName("pullvm");
 const kernel = uniqueName("kimp");
+const noSystemd = uniqueName("nosd");
+const noSystemdVm = uniqueName("nosdvm");
 let reg: TestRegistry;
 let work: string;
 let ref: string;
@@ -23,11 +25,18 @@ before(async () => {
   await dumpRootfs(DEFAULT_ROOTFS, path.join(work, "tree"));
   ref = `${reg.host}/e2e/debian:bookworm`;
   await pushLayers(reg.host, "e2e/debian", "bookworm", [{ dir: path.join(work, "tree"), at: "/" }]);
+  // The same tree without systemd: pulled, it boots through banger's first-boot init.
+  await rm(path.join(work, "tree/usr/lib/systemd/systemd"));
+  await rm(path.join(work, "tree/usr/sbin/init"));
+  await pushLayers(reg.host, "e2e/debian", "no-systemd", [
+    { dir: path.join(work, "tree"), at: "/" },
+  ]);
 });
 
 after(async () => {
   await cleanup(vm);
-  for (const name of [image, `${image}-2`]) await banger(["image", "delete", name]);
+  await cleanup(noSystemdVm);
+  for (const name of [image, `${image}-2`, noSystemd]) await banger(["image", "delete", name]);
   await banger(["kernel", "rm", kernel]);
   await reg?.close();
   if (work) await rm(work, { recursive: true, force: true });
@@ -116,6 +125,50 @@ test("image delete and kernel rm are refused while a VM uses them", async () => 
   const list = await ok(["kernel", "list"]);
   assert.ok(!list.includes(kernel));
 });
+
+test(
+  "an image without systemd boots through the first-boot init, agent and sshd answering",
+  { timeout: 300_000 },
+  async () => {
+    const pull = await banger([
+      "image",
+      "pull",
+      `${reg.host}/e2e/debian:no-systemd`,
+      "--name",
+      noSystemd,
+    ]);
+    assert.equal(pull.code, 0, pull.stderr);
+    assert.match(
+      pull.stderr,
+      /the image has no systemd: its first boot installs them and needs --nat/,
+    );
+    const shown = JSON.parse(await ok(["image", "show", noSystemd])) as ImageJson & {
+      needsNat?: boolean;
+    };
+    assert.equal(shown.needsNat, true);
+
+    // No --nat: the install cannot reach a mirror, and the script carries on without systemd.
+    const run = await banger([
+      "vm",
+      "run",
+      "--image",
+      noSystemd,
+      "--name",
+      noSystemdVm,
+      "--",
+      "readlink",
+      "/sbin/init",
+    ]);
+    assert.equal(run.code, 0, run.stderr);
+    assert.match(run.stderr, /installs the systemd or sshd it lacks on its first boot/);
+    assert.equal(run.stdout, "/usr/lib/banger/first-boot\n");
+    const ports = await ok(["vm", "ports", noSystemdVm]);
+    assert.match(ports, /sshd/);
+    const logs = await ok(["vm", "logs", noSystemdVm]);
+    assert.match(logs, /banger-first-boot: installing systemd and an SSH server/);
+    await ok(["vm", "delete", noSystemdVm]);
+  },
+);
 
 test("an unknown tag names the repository and the tag", async () => {
   const r = await banger(["image", "pull", `${reg.host}/e2e/debian:no-such-tag`]);
