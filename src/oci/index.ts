@@ -41,8 +41,7 @@ export function defaultImageName(ref: string | ImageReference): string {
  * Anonymous, bearer-token (WWW-Authenticate realm/service/scope) and basic auth, with
  * credentials from `dockerConfigPath` (default `$DOCKER_CONFIG/config.json` or
  * `~/.docker/config.json`, `auths` with base64 `auth`; credential helpers are not read).
- * Proxies are not used: Node 20's fetch ignores HTTP(S)_PROXY, so a warning note is reported
- * when one applies. Each request waits at most 10 s for its headers and each blob at most 30 s
+ * HTTP_PROXY, HTTPS_PROXY and NO_PROXY are honoured (undici's EnvHttpProxyAgent). Each request waits at most 10 s for its headers and each blob at most 30 s
  * for its next chunk; 429 and 5xx are retried 3 times (0.5, 1, 2 s, or Retry-After up to 10 s).
  *
  * Images: Docker v2 and OCI manifests and indexes (an index resolves to linux/amd64); layers

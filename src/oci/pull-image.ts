@@ -15,10 +15,9 @@ import {
   type ImageConfig,
   type ImageManifest,
 } from "./manifest.js";
-import { proxyWarning } from "./proxy-note.js";
 import { resolveManifest, type ResolvedManifest } from "./resolve-manifest.js";
 import { formatReference, parseReference, type ImageReference } from "./reference.js";
-import { createRegistryClient, registryBaseUrl, type RegistryClient } from "./registry-client.js";
+import { createRegistryClient, type RegistryClient } from "./registry-client.js";
 
 const MAX_CONFIG_BYTES = 8 * 1024 * 1024;
 const DOWNLOAD_CONCURRENCY = 3;
@@ -54,11 +53,6 @@ export interface PulledImage {
 export async function pullImage(opts: PullImageOptions): Promise<PulledImage> {
   const ref = typeof opts.ref === "string" ? parseReference(opts.ref) : opts.ref;
   const insecure = opts.insecure === true;
-  const warning = proxyWarning(
-    ref.registry,
-    registryBaseUrl(ref.registry, insecure).startsWith("https"),
-  );
-  if (warning !== undefined) opts.report({ type: "note", level: "warn", message: warning });
 
   const credentials = await findCredentials(
     ref.registry,

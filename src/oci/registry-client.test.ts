@@ -5,7 +5,6 @@ import type { AddressInfo } from "node:net";
 import { after, before, test } from "node:test";
 import { isBangerError } from "../errors/index.js";
 import { unreachable } from "./fetch-errors.js";
-import { proxyWarning } from "./proxy-note.js";
 import { createRegistryClient } from "./registry-client.js";
 import { parseChallenge } from "./www-authenticate.js";
 
@@ -132,12 +131,4 @@ test("challenges parse quoted and bare parameters", () => {
   );
   assert.equal(parseChallenge('Basic realm="r"')?.scheme, "basic");
   assert.equal(parseChallenge(null), undefined);
-});
-
-test("a proxy the fetch cannot use is warned about unless NO_PROXY covers the registry", () => {
-  const env = { HTTPS_PROXY: "http://proxy:3128", NO_PROXY: "internal.example,.corp" };
-  assert.match(proxyWarning("ghcr.io", true, env) ?? "", /"ghcr\.io" directly/);
-  assert.equal(proxyWarning("internal.example:5000", true, env), undefined);
-  assert.equal(proxyWarning("reg.corp", true, env), undefined);
-  assert.equal(proxyWarning("ghcr.io", false, env), undefined);
 });

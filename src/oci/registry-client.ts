@@ -1,5 +1,6 @@
 // Private: HTTP to one repository of a registry: anonymous, bearer-token and basic auth, bounded
 // retries on 429 and 5xx, and errors that name the registry.
+import { EnvHttpProxyAgent, fetch as undiciFetch } from "undici";
 import { BangerError } from "../errors/index.js";
 import type { Credentials } from "./docker-config.js";
 import { isTransient, unreachable } from "./fetch-errors.js";
@@ -235,6 +236,17 @@ function retryAfterMs(res: Response): number | undefined {
   return Math.min(seconds * 1000, MAX_RETRY_AFTER_MS);
 }
 
+let dispatcher: EnvHttpProxyAgent | undefined;
+
+/**
+ * Node 20's global fetch ignores HTTP_PROXY, HTTPS_PROXY and NO_PROXY; undici's agent honours
+ * them. Made on first use, so the environment of the process at that moment counts.
+ */
+function proxyDispatcher(): EnvHttpProxyAgent {
+  dispatcher ??= new EnvHttpProxyAgent();
+  return dispatcher;
+}
+
 /** fetch with a deadline on the headers only: a long body is the caller's to watch. */
 async function fetchWithDeadline(
   registry: string,
@@ -247,7 +259,13 @@ async function fetchWithDeadline(
   const callerSignals = signals.filter((s): s is AbortSignal => s !== undefined);
   const signal = AbortSignal.any([deadline.signal, ...callerSignals]);
   try {
-    return await fetch(url, { headers, signal, redirect: "follow" });
+    const res = await undiciFetch(url, {
+      headers,
+      signal,
+      redirect: "follow",
+      dispatcher: proxyDispatcher(),
+    });
+    return res as unknown as Response;
   } catch (err) {
     if (callerSignals.some((s) => s.aborted)) {
       throw new BangerError("INTERRUPTED", `request to registry "${registry}" interrupted`, {
