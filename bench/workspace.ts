@@ -108,7 +108,8 @@ async function main(): Promise<void> {
     execFileSync("du", ["-sm", "--exclude=.git", REPO], { encoding: "utf8" }).split("\t")[0],
   );
   trackVm(VM);
-  await bangerOk(["vm", "run", "-d", "--name", VM], 10 * MIN);
+  // Room for the workspace, its replacement during the swap, and the baseline's copies.
+  await bangerOk(["vm", "run", "-d", "--name", VM, "--disk-size", "4G"], 10 * MIN);
   await bangerOk(["vm", "workspace", "prepare", VM, REPO], 10 * MIN); // warm caches on both sides
 
   const ours: number[] = [];

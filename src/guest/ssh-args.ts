@@ -13,6 +13,8 @@ export interface SshTarget {
   user?: string;
   /** Defaults to 22. */
   port?: number;
+  /** The VM's name, for messages and hints; the alias when absent. */
+  name?: string;
 }
 
 export interface SshArgsOptions {

@@ -46,6 +46,7 @@ export function sshTarget(ctx: VmContext, vm: VmRecord, address: string): SshTar
   return {
     host: address,
     alias: vm.id,
+    name: vm.name,
     keyPath: ctx.paths.sshKeyPath,
     knownHostsPath: ctx.paths.knownHostsPath,
   };

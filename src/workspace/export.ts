@@ -100,13 +100,13 @@ function exportError(
   doing: string,
   exit: ChildExit,
 ): BangerError {
-  const what = `cannot export workspace "${guestPath}" from VM "${target.alias}"`;
+  const what = `cannot export workspace "${guestPath}" from VM "${target.name ?? target.alias}"`;
   if (exit.stoppedFor === "abort") return new BangerError("INTERRUPTED", `${what}: interrupted`);
   const tail = tailLines(exit.stderr, 5);
   const message = `${what}: ${doing}: ${describeExit(exit)}${tail ? `\n${tail}` : ""}`;
   // ssh exits 255 for its own failures; git and mktemp never do.
   const code = exit.code === 255 ? "VM_SSH_UNAVAILABLE" : "WORKSPACE_FAILED";
-  const status = `banger vm ssh ${target.alias} -- git -C '${guestPath}' status`;
+  const status = `banger vm ssh ${target.name ?? target.alias} -- git -C '${guestPath}' status`;
   return new BangerError(code, message, { hint: `check the workspace with \`${status}\`` });
 }
 

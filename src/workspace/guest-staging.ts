@@ -90,7 +90,7 @@ export function guestError(
   const message = `${failed(target, guestPath)}: ${doing}: ${describeExit(exit)}${tail ? `\n${tail}` : ""}`;
   const code = exit.code === 255 ? "VM_SSH_UNAVAILABLE" : "WORKSPACE_FAILED";
   return new BangerError(code, message, {
-    hint: `check the VM with \`banger vm ssh ${target.alias}\``,
+    hint: `check the VM with \`banger vm ssh ${target.name ?? target.alias}\``,
   });
 }
 
@@ -100,13 +100,13 @@ function noSpace(staging: Staging, why: string): BangerError {
     "NO_SPACE",
     `${failed(target, guestPath)}: ${why}; the previous workspace is intact`,
     {
-      hint: `free space in the VM (\`banger vm ssh ${target.alias} -- df -h\`) or send less (drop --include-untracked)`,
+      hint: `free space in the VM (\`banger vm ssh ${target.name ?? target.alias} -- df -h\`) or send less (drop --include-untracked)`,
     },
   );
 }
 
 function failed(target: SshTarget, guestPath: string): string {
-  return `cannot prepare workspace "${guestPath}" in VM "${target.alias}"`;
+  return `cannot prepare workspace "${guestPath}" in VM "${target.name ?? target.alias}"`;
 }
 
 export function toExit(result: { code: number; stdout: string; stderr: string }): ChildExit {
