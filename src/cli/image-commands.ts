@@ -74,6 +74,23 @@ export function registerImageCommands(program: Command, env: CliEnv): void {
     });
 
   image
+    .command("cache")
+    .description("the downloaded layer cache")
+    .command("prune")
+    .description("delete cached registry blobs (images already pulled keep working)")
+    .option("--dry-run", "only say how much would be freed")
+    .action(async (flags: { dryRun?: boolean }) => {
+      const r = await callJson<{ freedBytes: number; removedFiles: number }>(
+        await socket(env),
+        "POST",
+        "/v1/images/cache/prune",
+        { dryRun: flags.dryRun === true },
+      );
+      const verb = flags.dryRun ? "would free" : "freed";
+      process.stdout.write(`${verb} ${size(r.freedBytes)} in ${r.removedFiles} files\n`);
+    });
+
+  image
     .command("delete <image>")
     .alias("rm")
     .description("delete an image (refused while VMs use it)")

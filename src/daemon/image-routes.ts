@@ -2,13 +2,17 @@ import type { FastifyInstance } from "fastify";
 import { pullImageRequest } from "../api/index.js";
 import { LIMITS, mibToBytes, parseSizeMib } from "../config/index.js";
 import { BangerError } from "../errors/index.js";
-import { pullImage } from "../image/index.js";
+import { pruneImageCache, pullImage } from "../image/index.js";
 import { getKernel } from "../kernel/index.js";
 import type { VmContext } from "../vm/index.js";
 import { streamOperation } from "./wire.js";
 
 /** POST /v1/images/pull: an OCI image into the store, streamed as NDJSON progress. */
 export function registerImageRoutes(app: FastifyInstance, ctx: VmContext): void {
+  app.post<{ Body: { dryRun?: boolean } }>("/v1/images/cache/prune", async (req) =>
+    pruneImageCache(ctx.paths, req.body?.dryRun === true),
+  );
+
   app.post("/v1/images/pull", async (req, reply) => {
     const parsed = pullImageRequest.safeParse(req.body ?? {});
     if (!parsed.success) {

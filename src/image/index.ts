@@ -1,7 +1,9 @@
 // Images (a raw ext4 root filesystem plus a manifest under `<imagesDir>/<name>/`): the default
 // image build, the read-only image store, and the per-VM disks made from an image.
 import type { Reporter } from "../api/progress.js";
+import { pruneCache } from "../oci/index.js";
 import type { Paths } from "../paths/index.js";
+import { ociCacheDir } from "./pull.js";
 import { ensureDefaultImage as ensure } from "./default-image.js";
 import type { ImageInfo } from "./manifest.js";
 import { createRootOverlay as makeOverlay } from "./root-overlay.js";
@@ -118,3 +120,14 @@ export { registerImage, deleteImage, type RegisterOptions } from "./register.js"
  * IMAGE_BUILD_FAILED (mkfs; times out after 10 min). Needs root, e2fsprogs and /bin/busybox.
  */
 export { pullToStore as pullImage, ociCacheDir, type PullOptions } from "./pull.js";
+
+/**
+ * Empties the OCI blob cache (`<cacheDir>/oci`), keeping downloads in flight; with `dryRun` it
+ * only counts. Resolves with the bytes and files freed (or that would be). Idempotent.
+ */
+export function pruneImageCache(
+  paths: Paths,
+  dryRun: boolean,
+): Promise<{ freedBytes: number; removedFiles: number }> {
+  return pruneCache(ociCacheDir(paths), { dryRun });
+}

@@ -178,3 +178,20 @@ test("an unknown tag names the repository and the tag", async () => {
   const images = await ok(["image", "list"]);
   assert.ok(!images.includes("debian-no-such-tag"));
 });
+
+test("image cache prune says what it frees, and a dry run frees nothing", async () => {
+  const dry = await ok(["image", "cache", "prune", "--dry-run"]);
+  const would = /^would free (\S+) in (\d+) files$/m.exec(dry);
+  assert.ok(would && Number(would[2]) > 0, dry);
+  assert.match(
+    await ok(["image", "cache", "prune", "--dry-run"]),
+    new RegExp(`would free ${would[1]} in ${would[2]} files`),
+  );
+  assert.match(
+    await ok(["image", "cache", "prune"]),
+    new RegExp(`^freed ${would[1]} in ${would[2]} files$`, "m"),
+  );
+  assert.match(await ok(["image", "cache", "prune", "--dry-run"]), /^would free 0M in 0 files$/m);
+  const images = await ok(["image", "list"]);
+  assert.match(images, new RegExp(image), "pulled images stay without the cache");
+});
