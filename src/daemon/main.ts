@@ -74,6 +74,8 @@ async function main(): Promise<void> {
     logger.flush();
     process.exit(0);
   };
+  // A stray rejection in one operation must not take down the daemon and every stream with it.
+  process.on("unhandledRejection", (err) => logger.error({ err }, "unhandled rejection"));
   process.on("SIGTERM", () => void shutdown("SIGTERM"));
   process.on("SIGINT", () => void shutdown("SIGINT"));
 }

@@ -37,6 +37,10 @@ export async function applyLayer(opts: ApplyLayerOptions): Promise<number> {
   const state: LayerState = { root: opts.rootDir, touched: new Set() };
   const extract = tar.extract();
   const feeding = pipeline(opts.tar, extract, signalOption(opts.signal));
+  // The pipeline can fail while an entry is being written (a full disk closes the extractor
+  // early); it is awaited below, but must never count as an unhandled rejection meanwhile,
+  // which would end the daemon.
+  feeding.catch(() => {});
   let count = 0;
   try {
     for await (const entry of extract) {

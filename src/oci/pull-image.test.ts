@@ -378,3 +378,34 @@ test("an abort while unpacking fails with INTERRUPTED and removes the half-made 
   );
   assert.deepEqual(await readdir(stagingRoot), []);
 });
+
+test("a disk that fills up mid-pull leaves no half-made root, and the next pull works", async () => {
+  const stagingRoot = path.join(work, "staging-full");
+  const cacheDir = path.join(work, "cache-full");
+  await mkdir(stagingRoot);
+  // A filesystem far too small for the image, so unpacking runs out of space.
+  await run("mount", ["-t", "tmpfs", "-o", "size=256k", "tmpfs", stagingRoot]);
+  try {
+    await assert.rejects(
+      pullImage({
+        ref: `${host}/test/multi:v1`,
+        cacheDir,
+        stagingRoot,
+        report: silentReporter,
+        dockerConfigPath: path.join(work, "no-docker-config.json"),
+      }),
+      (err) => isBangerError(err) && /space|ENOSPC/i.test(`${err.message} ${String(err.cause)}`),
+    );
+    assert.deepEqual(await readdir(stagingRoot), [], "the half-made root is removed");
+  } finally {
+    await run("umount", [stagingRoot]);
+  }
+  const image = await pullImage({
+    ref: `${host}/test/multi:v1`,
+    cacheDir,
+    stagingRoot,
+    report: silentReporter,
+    dockerConfigPath: path.join(work, "no-docker-config.json"),
+  });
+  assert.ok((await readdir(image.rootDir)).length > 0);
+});
