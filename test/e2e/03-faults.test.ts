@@ -5,6 +5,7 @@ import path from "node:path";
 import { after, test } from "node:test";
 import {
   banger,
+  BRIDGE,
   cleanup,
   CLI,
   ENV,
@@ -140,7 +141,8 @@ test(
     assert.ok(!vms.some((v) => v.name === name), "no record is left");
     const newDirs = readdirSync(path.join(STATE_DIR, "vms")).filter((d) => !dirsBefore.has(d));
     assert.deepEqual(newDirs, [], "no VM directory is left");
-    const taps = readdirSync("/sys/class/net").filter((n) => n.startsWith("bgr"));
+    // Only this suite's bridge: other banger installations on the host have taps of their own.
+    const taps = readdirSync(`/sys/class/net/${BRIDGE}/brif`);
     const live = new Set((await list()).map((v) => v.tap).filter(Boolean));
     assert.deepEqual(
       taps.filter((t) => !live.has(t)),
