@@ -156,15 +156,30 @@ export async function pushRawImage(
   tars: TarEntry[][],
   compress = true,
 ): Promise<Stored[]> {
+  const plains: Buffer[] = [];
+  for (const entries of tars) plains.push(await makeTar(entries));
+  return pushTarLayers(host, repo, tag, plains, compress ? 6 : undefined);
+}
+
+/**
+ * Pushes an amd64 image made of the given uncompressed layer tars, gzipped at `gzipLevel`
+ * (plain when undefined), with its config and manifest; resolves with the layer descriptors.
+ */
+export async function pushTarLayers(
+  host: string,
+  repo: string,
+  tag: string,
+  plains: Buffer[],
+  gzipLevel: number | undefined,
+): Promise<(Stored & { mediaType: string })[]> {
   const layers: (Stored & { mediaType: string })[] = [];
   const diffIds: string[] = [];
-  for (const entries of tars) {
-    const plain = await makeTar(entries);
-    const blob = compress ? gzipSync(plain) : plain;
+  for (const plain of plains) {
+    const blob = gzipLevel === undefined ? plain : gzipSync(plain, { level: gzipLevel });
     layers.push({
       digest: await pushBlob(host, repo, blob),
       size: blob.length,
-      mediaType: compress ? `${MEDIA.ociLayer}+gzip` : MEDIA.ociLayer,
+      mediaType: gzipLevel === undefined ? MEDIA.ociLayer : `${MEDIA.ociLayer}+gzip`,
     });
     diffIds.push(sha256(plain));
   }

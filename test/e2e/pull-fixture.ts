@@ -4,9 +4,7 @@
 import { execFileSync } from "node:child_process";
 import { chmod, mkdir, readdir, writeFile } from "node:fs/promises";
 import path from "node:path";
-import { gzipSync } from "node:zlib";
-import { MEDIA } from "../../src/oci/manifest.js";
-import { pushBlob, pushManifest, sha256 } from "../../src/oci/testing-registry.js";
+import { pushTarLayers } from "../../src/oci/testing-registry.js";
 
 const SPECIAL_BITS = 0o7000;
 const LS_LINE = /^\s*\d+\s+([0-7]+)\s+\(\d+\)\s+\d+\s+\d+\s+\d+\s+\d{1,2}-\w{3}-\d{4}\s+\S+\s(.+)$/;
@@ -61,40 +59,15 @@ export async function pushLayers(
   tag: string,
   layers: { dir: string; at: string }[],
 ): Promise<void> {
-  const descriptors: { mediaType: string; digest: string; size: number }[] = [];
-  const diffIds: string[] = [];
+  const plains: Buffer[] = [];
   for (const { dir, at } of layers) {
     const prefix = at.replace(/^\/+|\/+$/g, "");
     const names = (await readdir(dir)).sort();
     const transform = prefix === "" ? [] : [`--transform=s,^,${prefix}/,S`];
     const args = ["-C", dir, "--numeric-owner", ...transform, "-cf", "-", "--", ...names];
-    const plain = execFileSync("tar", args, { maxBuffer: 2 ** 31, stdio: "pipe" });
-    const blob = gzipSync(plain, { level: 1 });
-    descriptors.push({
-      mediaType: `${MEDIA.ociLayer}+gzip`,
-      digest: await pushBlob(host, repo, blob),
-      size: blob.length,
-    });
-    diffIds.push(sha256(plain));
+    plains.push(execFileSync("tar", args, { maxBuffer: 2 ** 31, stdio: "pipe" }));
   }
-  const config = Buffer.from(
-    JSON.stringify({
-      architecture: "amd64",
-      os: "linux",
-      rootfs: { type: "layers", diff_ids: diffIds },
-    }),
-  );
-  const configDesc = {
-    mediaType: "application/vnd.oci.image.config.v1+json",
-    digest: await pushBlob(host, repo, config),
-    size: config.length,
-  };
-  await pushManifest(host, repo, tag, MEDIA.ociManifest, {
-    schemaVersion: 2,
-    mediaType: MEDIA.ociManifest,
-    config: configDesc,
-    layers: descriptors,
-  });
+  await pushTarLayers(host, repo, tag, plains, 1);
 }
 
 /** Mode, owner and group of a path inside an ext4 file, as debugfs reports them. */
