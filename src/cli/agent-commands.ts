@@ -1,10 +1,8 @@
 import type { Command } from "commander";
 import type { VmPorts, VmStats } from "../api/index.js";
-import { callJson } from "../client/index.js";
+import { callJson, vmPath } from "../client/index.js";
 import { printError, table } from "./output.js";
 import type { CliEnv } from "./vm-commands.js";
-
-const vmPath = (name: string, rest: string): string => `/v1/vms/${encodeURIComponent(name)}${rest}`;
 
 function bytes(n: number | null): string {
   if (n === null) return "-";

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { VmView } from "../api/index.js";
-import { callJson, callStream } from "../client/index.js";
+import { callJson, callStream, vmPath } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 import { outputMode, progressRenderer } from "./render.js";
 import { runSsh } from "./session.js";
@@ -59,8 +59,7 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
         if (wsReq)
           cwd = (await prepareWorkspace(socket, vmView.name, wsReq, flags.json === true)).guestPath;
       } catch (err) {
-        if (flags.rm)
-          await callJson(socket, "DELETE", `/v1/vms/${encodeURIComponent(vmView.name)}`);
+        if (flags.rm) await callJson(socket, "DELETE", vmPath(vmView.name));
         throw err;
       }
       if (flags.detach) {
@@ -72,7 +71,7 @@ export function registerRunCommand(vm: Command, env: CliEnv): void {
       const tty = process.stdin.isTTY === true && process.stdout.isTTY === true;
       const code = await runSsh(socket, vmView.name, command, tty, cwd);
       if (flags.rm) {
-        await callJson(socket, "DELETE", `/v1/vms/${encodeURIComponent(vmView.name)}`);
+        await callJson(socket, "DELETE", vmPath(vmView.name));
       } else if (!command?.length) {
         process.stderr.write(
           `VM "${vmView.name}" is still running; stop it with: banger vm stop ${vmView.name}\n`,

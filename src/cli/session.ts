@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import type { SshPlan } from "../api/index.js";
-import { callJson } from "../client/index.js";
+import { callJson, vmPath } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 
 /**
@@ -17,11 +17,7 @@ export async function runSsh(
   const query = new URLSearchParams({ tty: tty ? "1" : "0" });
   if (command && command.length) query.set("cmd", JSON.stringify(command));
   if (cwd !== undefined) query.set("cwd", cwd);
-  const plan = await callJson<SshPlan>(
-    socketPath,
-    "GET",
-    `/v1/vms/${encodeURIComponent(vm)}/ssh?${query.toString()}`,
-  );
+  const plan = await callJson<SshPlan>(socketPath, "GET", vmPath(vm, `/ssh?${query.toString()}`));
   return new Promise((resolve, reject) => {
     const child = spawn("ssh", plan.argv, { stdio: "inherit" });
     // The terminal's Ctrl-C belongs to the remote side while ssh runs.

@@ -1,7 +1,7 @@
 // `banger vm set <vm>`: CPUs and memory of a stopped VM; NAT on or off at any time.
 import type { Command } from "commander";
 import type { SetVmRequest, VmView } from "../api/index.js";
-import { callJson } from "../client/index.js";
+import { callJson, vmPath } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 import type { CliEnv } from "./vm-commands.js";
 
@@ -42,7 +42,7 @@ export function registerSetCommand(vm: Command, env: CliEnv): void {
     .action(async (name: string, flags: SetFlags) => {
       const req = setRequest(flags);
       await env.connect();
-      const path = `/v1/vms/${encodeURIComponent(name)}/set`;
+      const path = vmPath(name, "/set");
       const view = await callJson<VmView>(env.paths.socketPath, "POST", path, req);
       process.stdout.write(
         flags.json

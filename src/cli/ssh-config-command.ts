@@ -6,7 +6,7 @@ import os from "node:os";
 import path from "node:path";
 import type { Command } from "commander";
 import type { VmView } from "../api/index.js";
-import { callJson } from "../client/index.js";
+import { callJson, vmPath } from "../client/index.js";
 import { BangerError, isErrno } from "../errors/index.js";
 import { editSshConfig, sshConfigText, withInclude, withoutInclude } from "./ssh-config-file.js";
 import type { CliEnv } from "./vm-commands.js";
@@ -73,8 +73,7 @@ export function vmNameOfHost(host: string): string {
 
 async function showVm(env: CliEnv, host: string): Promise<VmView> {
   await env.connect();
-  const name = encodeURIComponent(vmNameOfHost(host));
-  return callJson<VmView>(env.paths.socketPath, "GET", `/v1/vms/${name}`);
+  return callJson<VmView>(env.paths.socketPath, "GET", vmPath(vmNameOfHost(host)));
 }
 
 export function registerSshHelperCommands(vm: Command, env: CliEnv): void {

@@ -1,6 +1,6 @@
 import type { Command } from "commander";
 import type { BatchItem, CreateVmRequest, VmView } from "../api/index.js";
-import { callJson, callStream, callText } from "../client/index.js";
+import { callJson, callStream, callText, vmPath } from "../client/index.js";
 import type { Config } from "../config/index.js";
 // size.ts alone: the config module pulls in zod and TOML, too slow for every command.
 import { formatMib } from "../config/size.js";
@@ -38,8 +38,6 @@ export interface CreateFlags {
   json?: boolean;
   nat?: boolean;
 }
-
-const vmPath = (name: string, rest = ""): string => `/v1/vms/${encodeURIComponent(name)}${rest}`;
 
 async function daemon(env: CliEnv): Promise<string> {
   await env.connect();

@@ -3,7 +3,7 @@ import { writeFile } from "node:fs/promises";
 import path from "node:path";
 import type { Command } from "commander";
 import type { VmView, WorkspaceRequest, WorkspaceView } from "../api/index.js";
-import { callJson, callStream, callText } from "../client/index.js";
+import { callJson, callStream, callText, vmPath } from "../client/index.js";
 import { BangerError } from "../errors/index.js";
 import { outputMode, progressRenderer } from "./render.js";
 import { runSsh } from "./session.js";
@@ -18,8 +18,6 @@ export interface WorkspaceFlags {
   dryRun?: boolean;
   json?: boolean;
 }
-
-const vmPath = (name: string, rest: string): string => `/v1/vms/${encodeURIComponent(name)}${rest}`;
 
 /** The request for a host path and the flags; the path is made absolute here, in the user's cwd. */
 export function workspaceRequest(hostPath: string, flags: WorkspaceFlags): WorkspaceRequest {
@@ -137,7 +135,7 @@ export function registerWorkspaceCommands(vm: Command, env: CliEnv): void {
     .option("--guest-path <path>", "run here instead of the recorded workspace")
     .action(async (name: string, args: string[], flags: { guestPath?: string }) => {
       const s = await socket();
-      const view = await callJson<VmView>(s, "GET", `/v1/vms/${encodeURIComponent(name)}`);
+      const view = await callJson<VmView>(s, "GET", vmPath(name));
       const cwd = flags.guestPath ?? view.workspace?.guestPath;
       if (view.workspace && !flags.guestPath) {
         const head = await hostHead(view.workspace.hostPath);

@@ -2,6 +2,11 @@ import { request as httpRequest, type IncomingMessage } from "node:http";
 import type { ErrorBody, ProgressEvent, StreamEnd } from "../api/index.js";
 import { BangerError, ERROR_CODES, type ErrorCode } from "../errors/index.js";
 
+/** The API path of a VM (by name or id), with `rest` appended: `/v1/vms/<name><rest>`. */
+export function vmPath(name: string, rest = ""): string {
+  return `/v1/vms/${encodeURIComponent(name)}${rest}`;
+}
+
 /** Rebuilds the daemon's error as a BangerError, keeping code, hint and causes. */
 export function fromErrorBody(body: ErrorBody): BangerError {
   const code = (body.code in ERROR_CODES ? body.code : "INTERNAL") as ErrorCode;
