@@ -1,11 +1,10 @@
 import type { FastifyInstance } from "fastify";
 import { pullImageRequest } from "../api/index.js";
 import { LIMITS, mibToBytes, parseSizeMib } from "../config/index.js";
-import { BangerError } from "../errors/index.js";
 import { pruneImageCache, pullImage } from "../image/index.js";
 import { getKernel } from "../kernel/index.js";
 import type { VmContext } from "../vm/index.js";
-import { streamOperation } from "./wire.js";
+import { parseBody, streamOperation } from "./wire.js";
 
 /** POST /v1/images/pull: an OCI image into the store, streamed as NDJSON progress. */
 export function registerImageRoutes(app: FastifyInstance, ctx: VmContext): void {
@@ -14,11 +13,7 @@ export function registerImageRoutes(app: FastifyInstance, ctx: VmContext): void 
   );
 
   app.post("/v1/images/pull", async (req, reply) => {
-    const parsed = pullImageRequest.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      throw new BangerError("USAGE", `bad pull request: ${parsed.error.issues[0]?.message}`);
-    }
-    const body = parsed.data;
+    const body = parseBody(pullImageRequest, req.body, "pull");
     const sizeBytes =
       body.size === undefined
         ? undefined

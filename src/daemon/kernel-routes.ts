@@ -1,6 +1,5 @@
 import type { FastifyInstance } from "fastify";
 import { importKernelRequest } from "../api/index.js";
-import { BangerError } from "../errors/index.js";
 import { listImages } from "../image/index.js";
 import {
   ensureKernel,
@@ -11,7 +10,7 @@ import {
   removeKernel,
 } from "../kernel/index.js";
 import type { VmContext } from "../vm/index.js";
-import { streamOperation } from "./wire.js";
+import { parseBody, streamOperation } from "./wire.js";
 
 type NameParams = { Params: { name: string } };
 
@@ -36,11 +35,7 @@ export function registerKernelRoutes(app: FastifyInstance, ctx: VmContext): void
   });
 
   app.post("/v1/kernels/import", async (req, reply) => {
-    const body = importKernelRequest.safeParse(req.body ?? {});
-    if (!body.success) {
-      throw new BangerError("USAGE", `bad import request: ${body.error.issues[0]?.message}`);
-    }
-    const { name, kernel, initrd, modules } = body.data;
+    const { name, kernel, initrd, modules } = parseBody(importKernelRequest, req.body, "import");
     await streamOperation(req, reply, ({ report }) =>
       importKernel({
         paths: ctx.paths,

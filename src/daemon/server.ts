@@ -37,7 +37,7 @@ import {
   vmStats,
   type VmContext,
 } from "../vm/index.js";
-import { errorBody, statusFor, streamOperation } from "./wire.js";
+import { errorBody, parseBody, statusFor, streamOperation } from "./wire.js";
 import { registerImageRoutes } from "./image-routes.js";
 import { registerKernelRoutes } from "./kernel-routes.js";
 import { registerWorkspaceRoutes } from "./workspace-routes.js";
@@ -94,12 +94,9 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
   );
 
   app.post("/v1/vms", async (req, reply) => {
-    const parsed = createVmRequest.safeParse(req.body ?? {});
-    if (!parsed.success) {
-      throw new BangerError("USAGE", `bad create request: ${parsed.error.issues[0]?.message}`);
-    }
+    const body = parseBody(createVmRequest, req.body, "create");
     await streamOperation(req, reply, async ({ report, signal }) => {
-      const vm = await createVm(ctx, parsed.data, { report, signal });
+      const vm = await createVm(ctx, body, { report, signal });
       return viewVm(ctx, vm);
     });
   });
@@ -121,11 +118,8 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
   });
 
   app.post<RefParams>("/v1/vms/:ref/set", async (req) => {
-    const body = setVmRequest.safeParse(req.body ?? {});
-    if (!body.success) {
-      throw new BangerError("USAGE", `bad set request: ${body.error.issues[0]?.message}`);
-    }
-    return viewVm(ctx, await setVm(ctx, findVm(ctx, req.params.ref), body.data));
+    const body = parseBody(setVmRequest, req.body, "set");
+    return viewVm(ctx, await setVm(ctx, findVm(ctx, req.params.ref), body));
   });
 
   app.delete<RefParams>("/v1/vms/:ref", async (req) => {
@@ -185,15 +179,12 @@ export function buildServer(ctx: VmContext, logger: Logger): FastifyInstance {
     getImage(ctx.paths, req.params.name),
   );
   app.post("/v1/images", async (req) => {
-    const body = registerImageRequest.safeParse(req.body ?? {});
-    if (!body.success) {
-      throw new BangerError("USAGE", `bad register request: ${body.error.issues[0]?.message}`);
-    }
-    if (body.data.kernel !== undefined) await getKernel(ctx.paths, body.data.kernel);
+    const body = parseBody(registerImageRequest, req.body, "register");
+    if (body.kernel !== undefined) await getKernel(ctx.paths, body.kernel);
     return registerImage(ctx.paths, {
-      name: body.data.name,
-      rootfs: body.data.rootfs,
-      ...(body.data.kernel === undefined ? {} : { kernel: body.data.kernel }),
+      name: body.name,
+      rootfs: body.rootfs,
+      ...(body.kernel === undefined ? {} : { kernel: body.kernel }),
     });
   });
   app.delete<{ Params: { name: string } }>("/v1/images/:name", async (req) => {

@@ -1,4 +1,5 @@
 import type { FastifyReply, FastifyRequest } from "fastify";
+import type { z } from "zod";
 import type { ErrorBody, ProgressEvent, StreamEnd } from "../api/index.js";
 import { BangerError, causeChain, httpStatusFor } from "../errors/index.js";
 
@@ -58,4 +59,20 @@ export async function streamOperation(
   finished = true;
   write(end);
   res.end();
+}
+
+/**
+ * A request body checked against `schema` (a missing body counts as `{}`); USAGE naming the
+ * request and the first problem otherwise, which the CLI turns into exit 2.
+ */
+export function parseBody<S extends z.ZodType>(
+  schema: S,
+  body: unknown,
+  what: string,
+): z.output<S> {
+  const parsed = schema.safeParse(body ?? {});
+  if (!parsed.success) {
+    throw new BangerError("USAGE", `bad ${what} request: ${parsed.error.issues[0]?.message}`);
+  }
+  return parsed.data;
 }
