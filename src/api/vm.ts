@@ -168,4 +168,6 @@ export interface WorkspaceView {
   files: number;
   bytes: number;
   listing?: string[];
+  /** Set when only what changed since the last prepare was sent. */
+  update?: { sent: number; bytes: number; removed: number };
 }

@@ -103,8 +103,10 @@ export function registerWorkspaceCommands(vm: Command, env: CliEnv): void {
           `${result.files} files, ${result.bytes} bytes would be sent to ${result.guestPath}\n`,
         );
       } else {
+        const u = result.update;
+        const how = u ? `; updated: ${u.sent} sent, ${u.bytes} bytes, ${u.removed} removed` : "";
         process.stdout.write(
-          `${result.hostPath} -> ${name}:${result.guestPath} (${result.files} files, ${result.bytes} bytes)\n`,
+          `${result.hostPath} -> ${name}:${result.guestPath} (${result.files} files, ${result.bytes} bytes${how})\n`,
         );
       }
     });

@@ -1,8 +1,8 @@
 // Reaching the inside of a VM: banger's SSH client key, each VM's pinned host key, and running
 // the system ssh against a guest.
 export { forgetHostKey, pinHostKey } from "./known-hosts.js";
-export { sshArgs, type SshArgsOptions, type SshTarget } from "./ssh-args.js";
-export { sshExec, type SshExecOptions, type SshExecResult } from "./ssh-exec.js";
+export { sshArgs, usableControlPath, type SshArgsOptions, type SshTarget } from "./ssh-args.js";
+export { closeSshMaster, sshExec, type SshExecOptions, type SshExecResult } from "./ssh-exec.js";
 export { ensureSshKey, generateHostKey, type SshKey } from "./ssh-key.js";
 export { waitForSsh, type WaitForSshOptions } from "./wait-for-ssh.js";
 export { AgentClient, type AgentClientOptions } from "./agent-client.js";

@@ -15,6 +15,11 @@ export interface SshTarget {
   port?: number;
   /** The VM's name, for messages and hints; the alias when absent. */
   name?: string;
+  /**
+   * A Unix socket path for one shared connection (OpenSSH ControlMaster): the first command
+   * opens it, later ones skip the handshake, which costs about a second in a TCG guest.
+   */
+  controlPath?: string;
 }
 
 export interface SshArgsOptions {
@@ -29,6 +34,10 @@ export interface SshArgsOptions {
 const CONNECT_TIMEOUT_S = 10;
 const SERVER_ALIVE_INTERVAL_S = 15;
 const SERVER_ALIVE_COUNT_MAX = 4;
+/** An idle shared connection closes itself after this long. */
+const CONTROL_PERSIST_S = 600;
+// sun_path holds 108 bytes, and ssh binds `<path>.<16 random characters>` before renaming it.
+const MAX_CONTROL_PATH_CHARS = 90;
 
 /**
  * The argv (without `ssh` itself) for the system `ssh` to reach `target`: banger's key only,
@@ -58,6 +67,7 @@ export function sshArgs(target: SshTarget, opts: SshArgsOptions = {}): string[] 
     ...option("ConnectTimeout", String(CONNECT_TIMEOUT_S)),
     ...option("ServerAliveInterval", String(SERVER_ALIVE_INTERVAL_S)),
     ...option("ServerAliveCountMax", String(SERVER_ALIVE_COUNT_MAX)),
+    ...multiplexing(target.controlPath),
     ...["-l", user],
     ...(target.port === undefined ? [] : ["-p", checkedPort(target.port)]),
     opts.tty === true ? "-t" : "-T",
@@ -66,6 +76,32 @@ export function sshArgs(target: SshTarget, opts: SshArgsOptions = {}): string[] 
     "--",
     host,
     ...(command.length > 0 ? [remoteCommandLine(command)] : []),
+  ];
+}
+
+/**
+ * The argv (without `ssh`) that asks the shared connection at `controlPath` to close; the
+ * destination is required by ssh's syntax but not contacted.
+ */
+export function closeMasterArgs(controlPath: string): string[] {
+  return [
+    ...["-F", "/dev/null"],
+    ...option("ControlPath", configPath(controlPath)),
+    ...["-O", "exit", "--", "banger-vm"],
+  ];
+}
+
+/** Whether `controlPath` fits in a socket address; a longer one means no shared connection. */
+export function usableControlPath(controlPath: string): boolean {
+  return controlPath.length <= MAX_CONTROL_PATH_CHARS;
+}
+
+function multiplexing(controlPath: string | undefined): string[] {
+  if (controlPath === undefined || !usableControlPath(controlPath)) return [];
+  return [
+    ...option("ControlMaster", "auto"),
+    ...option("ControlPath", configPath(controlPath)),
+    ...option("ControlPersist", String(CONTROL_PERSIST_S)),
   ];
 }
 

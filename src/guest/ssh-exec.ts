@@ -1,7 +1,8 @@
 import { spawn } from "node:child_process";
 import { BangerError } from "../errors/index.js";
 import { formatCommand, tailLines } from "../host/index.js";
-import { sshArgs, type SshTarget } from "./ssh-args.js";
+import { existsSync } from "node:fs";
+import { closeMasterArgs, sshArgs, type SshTarget } from "./ssh-args.js";
 import { throwIfSshFailed } from "./ssh-failure.js";
 
 export interface SshExecOptions {
@@ -80,4 +81,17 @@ function spawnError(err: NodeJS.ErrnoException): Error {
     hint: "install the OpenSSH client (`apt-get install openssh-client`), then `banger doctor`",
     cause: err,
   });
+}
+
+const CLOSE_MASTER_TIMEOUT_MS = 3_000;
+
+/**
+ * Closes the shared connection at `controlPath` if one is open (VM stopped or deleted). Best
+ * effort: an idle connection also closes itself, and one to a dead VM times out.
+ */
+export async function closeSshMaster(controlPath: string): Promise<void> {
+  if (!existsSync(controlPath)) return;
+  await spawnSsh(closeMasterArgs(controlPath), { timeoutMs: CLOSE_MASTER_TIMEOUT_MS }).catch(
+    () => undefined,
+  );
 }

@@ -74,6 +74,10 @@ export interface VmFiles {
   hostKey: string;
   /** Output of the VMM process itself (not the guest). */
   vmmLog: string;
+  /** The shared SSH connection that workspace commands reuse (OpenSSH ControlPath). */
+  sshControl: string;
+  /** What the last workspace prepare sent, so that the next one sends only what changed. */
+  workspaceManifest: string;
 }
 
 export function vmFiles(paths: Paths, vmId: string): VmFiles {
@@ -90,6 +94,8 @@ export function vmFiles(paths: Paths, vmId: string): VmFiles {
     handles: path.join(dir, "handles.json"),
     hostKey: path.join(dir, "ssh_host_ed25519_key"),
     vmmLog: path.join(dir, "vmm.log"),
+    sshControl: path.join(dir, "ssh.mux"),
+    workspaceManifest: path.join(dir, "workspace.json"),
   };
 }
 

@@ -2,6 +2,7 @@ import { readFile, truncate } from "node:fs/promises";
 import { step, type Reporter } from "../api/index.js";
 import { BangerError, isErrno } from "../errors/index.js";
 import {
+  closeSshMaster,
   ensureSshKey,
   generateHostKey,
   pinHostKey,
@@ -50,6 +51,11 @@ export function sshTarget(ctx: VmContext, vm: VmRecord, address: string): SshTar
     keyPath: ctx.paths.sshKeyPath,
     knownHostsPath: ctx.paths.knownHostsPath,
   };
+}
+
+/** sshTarget over the VM's shared connection, for the daemon's own series of commands. */
+export function sharedSshTarget(ctx: VmContext, vm: VmRecord, address: string): SshTarget {
+  return { ...sshTarget(ctx, vm, address), controlPath: vmFiles(ctx.paths, vm.id).sshControl };
 }
 
 /**
@@ -284,6 +290,7 @@ export async function releaseRuntime(ctx: VmContext, vm: VmRecord): Promise<void
     await ctx.driver.waitForExit(handles.vmm, 5000);
   }
   dropAgent(ctx, vm.id);
+  await closeSshMaster(files.sshControl);
   await deleteTap(tapNameForVm(vm.id));
   ctx.store.releaseAddress(vm.id);
   if (vm.nat === true || ctx.store.getVm(vm.id)?.nat === true) await syncNatQuietly(ctx);

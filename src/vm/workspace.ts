@@ -12,7 +12,7 @@ import {
 import type { VmContext } from "./context.js";
 import { readHandles } from "./handles.js";
 import { refreshVm } from "./reconcile.js";
-import { sshTarget } from "./runtime.js";
+import { sharedSshTarget } from "./runtime.js";
 import { assertCanDo } from "./state.js";
 
 const SSH_READY_TIMEOUT_MS = 60_000;
@@ -50,12 +50,16 @@ export function planWorkspace(req: WorkspaceRequest, report: Reporter): Promise<
   return prepareWorkspace({ ...options({ ...req, dryRun: true }, report, undefined), target });
 }
 
-async function runningTarget(ctx: VmContext, vm: VmRecord): Promise<ReturnType<typeof sshTarget>> {
+async function runningTarget(
+  ctx: VmContext,
+  vm: VmRecord,
+): Promise<ReturnType<typeof sharedSshTarget>> {
   assertCanDo("ssh", vm.name, vm.state);
   const handles = await readHandles(vmFiles(ctx.paths, vm.id).handles);
   if (!handles) throw new BangerError("VM_INVALID_STATE", `VM "${vm.name}" has no address`);
   await waitForSsh(handles.address, { timeoutMs: SSH_READY_TIMEOUT_MS });
-  return sshTarget(ctx, vm, handles.address);
+  // One connection for the several commands of a prepare or export, kept for the next one.
+  return sharedSshTarget(ctx, vm, handles.address);
 }
 
 /** Copies a checkout into a running VM and records it on the VM (not for a dry run). */
@@ -69,7 +73,11 @@ export async function prepareVmWorkspace(
     const vm = await refreshVm(ctx, ref);
     if (req.dryRun) return planWorkspace(req, opts.report);
     const target = await runningTarget(ctx, vm);
-    const result = await prepareWorkspace({ ...options(req, opts.report, opts.signal), target });
+    const result = await prepareWorkspace({
+      ...options(req, opts.report, opts.signal),
+      target,
+      manifestPath: vmFiles(ctx.paths, vm.id).workspaceManifest,
+    });
     ctx.store.setWorkspace(vm.id, {
       guestPath: result.guestPath,
       hostPath: result.hostPath,

@@ -1,9 +1,11 @@
 // Private: which paths of the host checkout a workspace is made of, checked so that nothing is
 // read through a symlink out of the tree.
+import type { Stats } from "node:fs";
 import { lstat, readdir } from "node:fs/promises";
 import path from "node:path";
 import { BangerError, isErrno } from "../errors/index.js";
 import { git } from "./host-git.js";
+import { signature, type EntrySig } from "./manifest.js";
 
 export interface TreeFiles {
   /** Paths relative to the top, files and symlinks (and, for full_copy, directories). */
@@ -14,6 +16,10 @@ export interface TreeFiles {
   untrackedLeftOut: number;
   /** Paths git lists that were not sent, with why (nested repositories, paths past symlinks). */
   skipped: string[];
+  /** Each path's lstat facts when it was listed, to tell what changed by the next prepare. */
+  sigs?: Map<string, EntrySig>;
+  /** Date.now() before the first lstat, so that a change in the same clock tick is not missed. */
+  scannedAt?: number;
 }
 
 const GITLINK_MODE = "160000";
@@ -82,36 +88,36 @@ async function statPaths(
   wanted: string[],
   skipped: string[],
 ): Promise<Omit<TreeFiles, "untrackedLeftOut" | "skipped">> {
+  const scannedAt = Date.now();
   const safeDirs = new Map<string, Promise<boolean>>();
   const paths: string[] = [];
+  const sigs = new Map<string, EntrySig>();
   let bytes = 0;
   for (let i = 0; i < wanted.length; i += LSTAT_BATCH) {
     const batch = wanted.slice(i, i + LSTAT_BATCH);
-    const sizes = await Promise.all(batch.map((p) => entrySize(top, p, safeDirs)));
-    sizes.forEach((size, j) => {
+    const found = await Promise.all(batch.map((p) => sendable(top, p, safeDirs)));
+    found.forEach((st, j) => {
       const p = batch[j] as string;
-      if (size === "past-symlink") skipped.push(`${p} (behind a symlink)`);
-      if (typeof size !== "number") return;
+      if (st === "past-symlink") skipped.push(`${p} (behind a symlink)`);
+      if (typeof st === "string") return;
       paths.push(p);
-      bytes += size;
+      sigs.set(p, signature(st));
+      if (st.isFile()) bytes += st.size;
     });
   }
-  return { paths, files: paths.length, bytes };
+  return { paths, files: paths.length, bytes, sigs, scannedAt };
 }
 
-type EntrySize = number | "absent" | "past-symlink";
-
-/** A regular file's size, 0 for a symlink, or why the path is not sent. */
-async function entrySize(
+/** A regular file's or symlink's lstat, or why the path is not sent. */
+async function sendable(
   top: string,
   rel: string,
   safeDirs: Map<string, Promise<boolean>>,
-): Promise<EntrySize> {
+): Promise<Stats | "absent" | "past-symlink"> {
   if (!(await parentIsRealDir(top, path.posix.dirname(rel), safeDirs))) return "past-symlink";
   try {
     const st = await lstat(path.join(top, rel));
-    if (st.isFile()) return st.size;
-    return st.isSymbolicLink() ? 0 : "absent";
+    return st.isFile() || st.isSymbolicLink() ? st : "absent";
   } catch (err) {
     if (isErrno(err, "ENOENT") || isErrno(err, "ENOTDIR")) return "absent";
     throw err;
@@ -144,22 +150,38 @@ function parentIsRealDir(
 
 /** Everything under `top` as it is on disk, directories included; symlinks are not followed. */
 export async function listWholeTree(top: string): Promise<TreeFiles> {
-  const out: TreeFiles = { paths: [], files: 0, bytes: 0, untrackedLeftOut: 0, skipped: [] };
-  await walk(top, "", out);
+  const sigs = new Map<string, EntrySig>();
+  const out: TreeFiles = {
+    paths: [],
+    files: 0,
+    bytes: 0,
+    untrackedLeftOut: 0,
+    skipped: [],
+    sigs,
+    scannedAt: Date.now(),
+  };
+  await walk(top, "", out, sigs);
   return out;
 }
 
-async function walk(top: string, rel: string, out: TreeFiles): Promise<void> {
+async function walk(
+  top: string,
+  rel: string,
+  out: TreeFiles,
+  sigs: Map<string, EntrySig>,
+): Promise<void> {
   const entries = await readdir(path.join(top, rel), { withFileTypes: true });
   for (const entry of entries) {
     const child = rel === "" ? entry.name : `${rel}/${entry.name}`;
     out.paths.push(child);
-    if (entry.isDirectory()) {
-      await walk(top, child, out);
-    } else if (entry.isFile()) {
+    const st = await lstat(path.join(top, child));
+    sigs.set(child, signature(st));
+    if (st.isDirectory()) {
+      await walk(top, child, out, sigs);
+    } else if (st.isFile()) {
       out.files += 1;
-      out.bytes += (await lstat(path.join(top, child))).size;
-    } else if (entry.isSymbolicLink()) {
+      out.bytes += st.size;
+    } else if (st.isSymbolicLink()) {
       out.files += 1;
     }
   }

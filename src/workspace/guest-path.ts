@@ -41,3 +41,14 @@ export function stagingPath(guestPath: string): string {
 export function previousPath(guestPath: string): string {
   return `${guestPath}.banger-old-${randomBytes(4).toString("hex")}`;
 }
+
+/**
+ * The guest file whose token and mtime mark the end of the last prepare: a hidden sibling, so
+ * that it is neither part of the workspace nor removed with it.
+ */
+export function stampPath(guestPath: string): string {
+  return path.posix.join(
+    path.posix.dirname(guestPath),
+    `.${path.posix.basename(guestPath)}.banger-stamp`,
+  );
+}

@@ -5,10 +5,12 @@
 export const MISSING_TOOL_STATUS = 3;
 
 /**
- * $1 workspace, $2 staging dir, $3 mode. Puts back a previous workspace that an interrupted
- * swap left aside, removes other leftovers, creates the staging dir and prints the free KiB.
+ * $1 workspace, $2 staging dir, $3 mode, $4 stamp file or "". Forgets the stamp (the workspace
+ * is about to be replaced whole), puts back a previous workspace that an interrupted swap left
+ * aside, removes other leftovers, creates the staging dir and prints the free KiB.
  */
 export const BEGIN = `set -eu
+if [ -n "$4" ]; then rm -f -- "$4"; fi
 need() { command -v "$1" >/dev/null 2>&1 || { echo "$1 is not installed in the guest" >&2; exit 3; }; }
 need tar
 if [ "$3" = shallow ]; then need git; fi
@@ -34,12 +36,22 @@ mv -- "$2" "$1"
 rm -rf -- "$3"
 `;
 
+// Written last, so that its mtime is later than every change the prepare made: what changes
+// after it is the guest's own doing (see PROBE). Needs $stamp and $token set.
+const STAMP = `if [ -n "$stamp" ]; then
+  printf '%s\\n' "$token" > "$stamp.tmp"
+  mv -f -- "$stamp.tmp" "$stamp"
+fi
+`;
+
 /**
  * $1 workspace, $2 staging, $3 aside, $4 commit or "", $5 ref for HEAD or "" (detached),
  * $6 `overlay` (keep the files sent) or `clean` (check the commit out), $7 user.name,
- * $8 user.email. The commit's objects are in already; it is recorded as shallow.
+ * $8 user.email, $9 stamp file or "", $10 its token. The commit's objects are in already; it
+ * is recorded as shallow.
  */
 export const FINISH_SHALLOW = `set -eu
+stamp=$9 token=\${10}
 cd -- "$2"
 if [ -n "$4" ]; then
   printf '%s\\n' "$4" > "$(git rev-parse --git-path shallow)"
@@ -51,13 +63,15 @@ if [ -n "$4" ]; then
 fi
 if [ -n "$7" ]; then git config user.name "$7"; fi
 if [ -n "$8" ]; then git config user.email "$8"; fi
-${SWAP}`;
+${SWAP}${STAMP}`;
 
 /**
  * $1 workspace, $2 staging, $3 aside, $4 branch or "", $5 its start commit or "",
- * $6 user.name, $7 user.email. The identity is skipped when the guest has no git.
+ * $6 user.name, $7 user.email, $8 stamp file or "", $9 its token. The identity is skipped when
+ * the guest has no git.
  */
 export const FINISH_FULL_COPY = `set -eu
+stamp=$8 token=$9
 cd -- "$2"
 if [ -n "$4" ]; then
   if [ -n "$5" ]; then git checkout -q -b "$4" "$5"; else git checkout -q -b "$4"; fi
@@ -66,4 +80,55 @@ if command -v git >/dev/null 2>&1 && [ -d .git ]; then
   if [ -n "$6" ]; then git config user.name "$6"; fi
   if [ -n "$7" ]; then git config user.email "$7"; fi
 fi
-${SWAP}`;
+${SWAP}${STAMP}`;
+
+/** First line of PROBE's output when the workspace can be updated in place. */
+export const PROBE_OK = "ok";
+
+/**
+ * $1 workspace, $2 stamp file. Prints one line: \`ok <token> <free KiB>\`, or \`unusable <why>\`
+ * when only a whole prepare can do; after \`ok\`, every entry below the workspace as
+ * \`<N|O><find %y> <path>\\0\`, N for an entry whose inode changed after the stamp was written.
+ */
+export const PROBE = `set -u
+unusable() { echo "unusable $1"; exit 0; }
+if [ ! -d "$1" ] || [ -L "$1" ]; then unusable "there is no workspace at the guest path"; fi
+if [ ! -f "$2" ]; then unusable "the guest has no record of the last prepare"; fi
+for stale in "$1".banger-tmp-* "$1".banger-old-*; do
+  if [ -e "$stale" ] || [ -L "$stale" ]; then unusable "an earlier prepare was interrupted"; fi
+done
+find --version 2>/dev/null | grep -q GNU || unusable "the guest has no GNU find"
+tar --version 2>/dev/null | grep -q GNU || unusable "the guest has no GNU tar"
+cp --version 2>/dev/null | grep -q GNU || unusable "the guest has no GNU cp"
+token=$(head -c 64 -- "$2")
+free=$(df -Pk -- "$1" | awk 'NR == 2 { print $4 }')
+printf '%s %s %s\\n' "${PROBE_OK}" "$token" "$free"
+cd -- "$1" || exit 1
+exec find . -mindepth 1 \\( -cnewer "$2" -printf 'N%y %P\\0' \\) -o -printf 'O%y %P\\0'
+`;
+
+/**
+ * $1 workspace, $2 staging dir, $3 stamp file, $4 new token, $5 \`reset\` to reset the index
+ * to HEAD (the guest's git refreshed it). Stdin is a tar of \`banger/remove\` (NUL-separated
+ * paths), \`banger/files/...\` and last \`banger/end\` holding the token. Nothing in the
+ * workspace changes until all of it has arrived; from then on no signal stops the update, and
+ * it needs no more room: the files are hard-linked into place.
+ */
+export const APPLY = `set -eu
+trap 'rm -rf -- "$2"' EXIT
+mkdir -- "$2"
+tar -x -o -f - -C "$2"
+if [ "$(cat -- "$2/banger/end" 2>/dev/null)" != "$4" ]; then
+  echo "the update arrived incomplete" >&2
+  exit 1
+fi
+trap '' HUP INT TERM PIPE
+cd -- "$1"
+if [ -s "$2/banger/remove" ]; then xargs -0 rm -rf -- < "$2/banger/remove"; fi
+# Hard links from the staging dir: no second copy of the bytes, one process for all files.
+if [ -d "$2/banger/files" ]; then cp -a -l --remove-destination -- "$2/banger/files/." .; fi
+if [ "$5" = reset ]; then git reset -q; fi
+# Before the stamp: dropping the staging links changes the linked files' ctime.
+rm -rf -- "$2"
+stamp=$3 token=$4
+${STAMP}`;

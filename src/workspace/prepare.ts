@@ -1,7 +1,13 @@
 // Private: prepareWorkspace, from the host checkout to a workspace renamed into place in the VM.
 import { step, type Reporter } from "../api/progress.js";
 import { FINISH_FULL_COPY, FINISH_SHALLOW } from "./guest-scripts.js";
-import { checkGuestPath, defaultGuestPath, previousPath, stagingPath } from "./guest-path.js";
+import {
+  checkGuestPath,
+  defaultGuestPath,
+  previousPath,
+  stagingPath,
+  stampPath,
+} from "./guest-path.js";
 import {
   beginStaging,
   checkRoom,
@@ -12,6 +18,14 @@ import {
   type Staging,
 } from "./guest-staging.js";
 import { resolveHostRepo, type HostRepo } from "./host-repo.js";
+import { updateWorkspace } from "./incremental.js";
+import {
+  newToken,
+  readManifest,
+  removeManifest,
+  writeManifest,
+  type Manifest,
+} from "./manifest.js";
 import { planWorkspace, type Plan } from "./plan.js";
 import { sendObjects, sendTree } from "./send.js";
 import type { PrepareWorkspaceOptions, WorkspaceResult } from "./types.js";
@@ -34,18 +48,150 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
   };
   if (opts.dryRun) return { ...result, listing: plan.tree.paths };
 
+  const record =
+    opts.manifestPath === undefined ? undefined : recordOf(repo, plan, guestPath, opts);
+  const token = newToken();
+  if (record !== undefined && opts.manifestPath !== undefined) {
+    const last = await readManifest(opts.manifestPath);
+    const why = last === null ? null : (whyNotUpdate(last, record, plan, opts) ?? undefined);
+    if (last !== null && why === undefined) {
+      const outcome = await updateWorkspace({
+        target: opts.target,
+        guestPath,
+        stampPath: stampPath(guestPath),
+        top: repo.top,
+        mode: opts.mode,
+        paths: plan.tree.paths,
+        sigs: plan.tree.sigs ?? new Map(),
+        last,
+        token,
+        report,
+        signal: opts.signal,
+      });
+      if ("update" in outcome) {
+        await saveRecord(opts.manifestPath, record, plan, token);
+        return { ...result, update: outcome.update };
+      }
+      note(report, `sending the whole tree: ${outcome.fallback}`);
+    } else if (typeof why === "string") {
+      note(report, `sending the whole tree: ${why}`);
+    }
+  }
+
   const staging = await step(
     report,
     "workspace-stage",
     `Making room for "${guestPath}"`,
     async () => {
-      const made = await beginStaging(opts.target, guestPath, stagingPath(guestPath), opts.mode);
+      const stamp = opts.manifestPath === undefined ? "" : stampPath(guestPath);
+      const made = await beginStaging(
+        opts.target,
+        guestPath,
+        stagingPath(guestPath),
+        opts.mode,
+        stamp,
+      );
       await guard(made, async () => checkRoom(made, plan.tree.bytes));
       return made;
     },
   );
-  await guard(staging, () => fill(staging, repo, plan, opts));
+  await guard(staging, () => fill(staging, repo, plan, opts, token));
+  if (opts.manifestPath !== undefined) {
+    if (record === undefined) await removeManifest(opts.manifestPath);
+    else await saveRecord(opts.manifestPath, record, plan, token);
+  }
   return result;
+}
+
+/**
+ * What must be the same for a prepare to be only an update of the last one; undefined when
+ * this prepare cannot be an update in any case (a branch checked out at another commit, or a
+ * full copy whose guest branch makes its .git differ from the host's).
+ */
+interface Record_ {
+  guestPath: string;
+  hostPath: string;
+  mode: string;
+  includeUntracked: boolean;
+  branch: string | null;
+  commit: string | null;
+  headRef: string | null;
+  userName: string | null;
+  userEmail: string | null;
+}
+
+function recordOf(
+  repo: HostRepo,
+  plan: Plan,
+  guestPath: string,
+  opts: PrepareWorkspaceOptions,
+): Record_ | undefined {
+  if (plan.checkout !== "overlay" || plan.tree.sigs === undefined) return undefined;
+  if (opts.mode === "full_copy" && opts.branch !== undefined) return undefined;
+  return {
+    guestPath,
+    hostPath: repo.top,
+    mode: opts.mode,
+    includeUntracked: opts.includeUntracked,
+    branch: opts.branch ?? null,
+    commit: plan.commit,
+    headRef: plan.headRef,
+    userName: repo.userName ?? null,
+    userEmail: repo.userEmail ?? null,
+  };
+}
+
+const RECORD_WORDS: { [K in keyof Record_]: string } = {
+  guestPath: "the guest path",
+  hostPath: "the host checkout",
+  mode: "the mode",
+  includeUntracked: "--include-untracked",
+  branch: "--branch",
+  commit: "HEAD",
+  headRef: "the checked-out branch",
+  userName: "git user.name",
+  userEmail: "git user.email",
+};
+
+/** Why the last prepare's record does not fit this one, or null when it does. */
+function whyNotUpdate(
+  last: Manifest,
+  record: Record_,
+  plan: Plan,
+  opts: PrepareWorkspaceOptions,
+): string | null {
+  let before: Partial<Record_>;
+  try {
+    before = JSON.parse(last.key) as Partial<Record_>;
+  } catch {
+    return "the last prepare's record is unreadable";
+  }
+  for (const field of Object.keys(RECORD_WORDS) as (keyof Record_)[]) {
+    if (before[field] !== record[field]) {
+      return field === "commit"
+        ? `HEAD moved since the last prepare (${short(before.commit)} -> ${short(plan.commit)})`
+        : `${RECORD_WORDS[field]} differs from the last prepare's`;
+    }
+  }
+  void opts;
+  return null;
+}
+
+function short(commit: string | null | undefined): string {
+  return commit ? commit.slice(0, 12) : "none";
+}
+
+async function saveRecord(file: string, record: Record_, plan: Plan, token: string): Promise<void> {
+  await writeManifest(file, {
+    key: JSON.stringify(record),
+    token,
+    scannedAt: plan.tree.scannedAt ?? Date.now(),
+    entries: plan.tree.sigs ?? new Map(),
+  });
+}
+
+function note(report: Reporter, message: string): void {
+  report({ type: "note", level: "info", message });
 }
 
 // Any failure after the staging dir exists removes it: the previous workspace stays untouched.
@@ -63,6 +209,7 @@ async function fill(
   repo: HostRepo,
   plan: Plan,
   opts: PrepareWorkspaceOptions,
+  token: string,
 ): Promise<void> {
   const { report, signal } = opts;
   const shallow = opts.mode === "shallow";
@@ -86,7 +233,7 @@ async function fill(
     );
   }
   await step(report, "workspace-finish", `Putting the workspace at "${staging.guestPath}"`, () =>
-    finish(staging, repo, plan, opts),
+    finish(staging, repo, plan, opts, token),
   );
 }
 
@@ -95,9 +242,12 @@ async function finish(
   repo: HostRepo,
   plan: Plan,
   opts: PrepareWorkspaceOptions,
+  token: string,
 ): Promise<void> {
   const script = opts.mode === "shallow" ? FINISH_SHALLOW : FINISH_FULL_COPY;
-  const result = await runScript(staging.target, script, finishArgs(staging, repo, plan, opts));
+  const stamp = opts.manifestPath === undefined ? ["", ""] : [stampPath(staging.guestPath), token];
+  const args = [...finishArgs(staging, repo, plan, opts), ...stamp];
+  const result = await runScript(staging.target, script, args);
   if (result.code === 0) return;
   const exit = toExit(result);
   throw guestError(staging.target, staging.guestPath, "cannot finish it", exit, staging);

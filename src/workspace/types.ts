@@ -20,6 +20,11 @@ export interface PrepareWorkspaceOptions {
   from?: string;
   /** List what would be sent without touching the VM. */
   dryRun: boolean;
+  /**
+   * Where the host keeps its record of the VM's last prepare (one per VM). With it, a repeated
+   * prepare of the same checkout sends only what changed; without it, everything every time.
+   */
+  manifestPath?: string;
   report: Reporter;
   signal?: AbortSignal;
 }
@@ -36,6 +41,8 @@ export interface WorkspaceResult {
   bytes: number;
   /** With `dryRun` only: the paths that would be sent, relative to `hostPath`. */
   listing?: string[];
+  /** Set when only the changes since the last prepare were sent. */
+  update?: { sent: number; bytes: number; removed: number };
 }
 
 export interface ExportWorkspaceOptions {

@@ -1,0 +1,274 @@
+// Private: a repeated prepare that sends only what changed. The guest lists its workspace and
+// flags what it changed itself since the last prepare (PROBE); the host compares that and its
+// own tree with its record of the last prepare (diffTrees) and sends one tar of the changes,
+// which the guest unpacks beside the workspace and only then links into place (APPLY).
+import { constants } from "node:fs";
+import { lstat, open, readlink } from "node:fs/promises";
+import path from "node:path";
+import type { Readable } from "node:stream";
+import tar from "tar-stream";
+import { step, type Reporter } from "../api/progress.js";
+import { BangerError } from "../errors/index.js";
+import { sshArgs, type SshTarget } from "../guest/index.js";
+import { diffTrees, ancestors, type Changes, type GuestEntry } from "./changes.js";
+import { startChild } from "./child.js";
+import { readFromGuest } from "./guest-pipe.js";
+import { stagingPath } from "./guest-path.js";
+import { APPLY, PROBE, PROBE_OK } from "./guest-scripts.js";
+import { checkRoom, guestError, type Staging } from "./guest-staging.js";
+import { isToken, type EntrySig, type Manifest } from "./manifest.js";
+import type { WorkspaceMode } from "./types.js";
+
+export interface IncrementalInput {
+  target: SshTarget;
+  guestPath: string;
+  stampPath: string;
+  /** The host work tree's top directory. */
+  top: string;
+  mode: WorkspaceMode;
+  paths: readonly string[];
+  sigs: ReadonlyMap<string, EntrySig>;
+  last: Manifest;
+  /** The token the guest's stamp gets once the update is in. */
+  token: string;
+  report: Reporter;
+  signal?: AbortSignal | undefined;
+}
+
+export interface Update {
+  /** Entries sent (files, symlinks, directories). */
+  sent: number;
+  /** Bytes of the regular files sent. */
+  bytes: number;
+  /** Guest paths removed. */
+  removed: number;
+}
+
+type EntryHeader = Parameters<tar.Pack["entry"]>[0];
+
+export type Outcome = { update: Update } | { fallback: string };
+
+/** Guest listings past this size are not compared; a whole prepare is sent instead. */
+const MAX_LISTING_BYTES = 64 * 1024 * 1024;
+const PROBE_TIMEOUT_MS = 120_000;
+const MAX_REASON_CHARS = 200;
+
+/**
+ * Brings the guest's workspace up to the host's tree by sending only the differences, or says
+ * why it cannot (the caller then sends everything). Throws what a whole prepare would throw
+ * for an unreachable VM or a full disk.
+ */
+export async function updateWorkspace(input: IncrementalInput): Promise<Outcome> {
+  const { report } = input;
+  const probe = await step(
+    report,
+    "workspace-compare",
+    "Comparing with the workspace in the VM",
+    () => probeGuest(input),
+  );
+  if ("fallback" in probe) return probe;
+  if (probe.token !== input.last.token) {
+    return { fallback: "the workspace in the VM is not the one banger last prepared" };
+  }
+  const changes = diffTrees(input, input.last, probe.entries);
+  if ("fallback" in changes) return changes;
+  if (changes.send.length > input.paths.length / 2 && changes.send.length > 100) {
+    return { fallback: "most files changed" };
+  }
+  const bytes = changes.send.reduce((n, p) => n + (sizeOf(input.sigs.get(p)) ?? 0), 0);
+  const staging: Staging = {
+    target: input.target,
+    guestPath: input.guestPath,
+    dir: stagingPath(input.guestPath),
+    freeBytes: probe.freeBytes,
+  };
+  checkRoom(staging, bytes);
+  const n = changes.send.length;
+  const message = `Sending ${n} changed ${n === 1 ? "entry" : "entries"} (${kib(bytes)} KiB), removing ${changes.remove.length}`;
+  await step(report, "workspace-update", message, () => sendChanges(input, changes, staging));
+  return { update: { sent: n, bytes, removed: changes.remove.length } };
+}
+
+interface Probe {
+  token: string;
+  freeBytes: number;
+  entries: Map<string, GuestEntry>;
+}
+
+async function probeGuest(input: IncrementalInput): Promise<Probe | { fallback: string }> {
+  const command = ["sh", "-c", PROBE, "banger-workspace", input.guestPath, input.stampPath];
+  const exit = await readFromGuest(input.target, command, {
+    maxBytes: MAX_LISTING_BYTES,
+    timeoutMs: PROBE_TIMEOUT_MS,
+    ...(input.signal === undefined ? {} : { signal: input.signal }),
+  });
+  if (exit.stoppedFor === "overflow") {
+    return { fallback: "the workspace in the VM holds too many files to compare" };
+  }
+  if (exit.code !== 0 || exit.stoppedFor !== null) {
+    throw guestError(input.target, input.guestPath, "cannot list it", exit, null);
+  }
+  return parseProbe(exit.stdout);
+}
+
+/**
+ * PROBE's output: a first line, then NUL-ended entries. The guest is not trusted: a malformed
+ * line or path means a whole prepare, never a path outside the workspace.
+ */
+export function parseProbe(out: Buffer): Probe | { fallback: string } {
+  const eol = out.indexOf(0x0a);
+  const head = out.subarray(0, eol < 0 ? out.length : eol).toString("utf8");
+  const [word, ...rest] = head.split(" ");
+  if (word === "unusable") return { fallback: printable(rest.join(" ")) };
+  const [token, freeKib] = rest;
+  if (word !== PROBE_OK || eol < 0 || rest.length !== 2 || !isToken(token ?? "")) {
+    return { fallback: "the VM's answer was not understood" };
+  }
+  if (!/^\d{1,15}$/.test(freeKib ?? "")) return { fallback: "the VM reported no free space" };
+  const entries = new Map<string, GuestEntry>();
+  const body = out.subarray(eol + 1);
+  let start = 0;
+  while (start < body.length) {
+    const end = body.indexOf(0, start);
+    if (end < 0) return { fallback: "the VM's listing was cut short" };
+    const record = body.subarray(start, end).toString("utf8");
+    start = end + 1;
+    const m = /^([NO])([a-zA-Z]) ([^]+)$/.exec(record);
+    const rel = m?.[3];
+    if (m === null || rel === undefined || !usablePath(rel)) {
+      return { fallback: "the VM listed a path banger cannot use" };
+    }
+    entries.set(rel, { type: m[2] as string, drift: m[1] === "N" });
+  }
+  return { token: token as string, freeBytes: Number(freeKib) * 1024, entries };
+}
+
+// Relative, normalised and valid UTF-8: anything else is not a name banger sent or can remove.
+function usablePath(p: string): boolean {
+  if (p.startsWith("/") || p.includes("\uFFFD") || p.length > 4096) return false;
+  return p.split("/").every((part) => part !== "" && part !== "." && part !== "..");
+}
+
+function printable(text: string): string {
+  const clean = text.replace(/[^\x20-\x7e]/g, "?").slice(0, MAX_REASON_CHARS);
+  return clean === "" ? "the VM gave no reason" : clean;
+}
+
+async function sendChanges(
+  input: IncrementalInput,
+  changes: Changes,
+  staging: Staging,
+): Promise<void> {
+  const { target, signal } = input;
+  const reset = changes.resetIndex ? "reset" : "";
+  const command = [
+    "sh",
+    "-c",
+    APPLY,
+    "banger-workspace",
+    input.guestPath,
+    staging.dir,
+    input.stampPath,
+    input.token,
+    reset,
+  ];
+  const pack = tar.pack();
+  const ssh = startChild("ssh", sshArgs(target, { command }), {
+    input: pack as unknown as Readable,
+    ...(signal === undefined ? {} : { signal }),
+  });
+  const packed = fillPack(pack, input, changes).then(
+    () => null,
+    (err: unknown) => {
+      pack.destroy();
+      return err;
+    },
+  );
+  const [exit, hostError] = await Promise.all([ssh.exited, packed]);
+  if (hostError !== null) {
+    throw new BangerError(
+      "WORKSPACE_FAILED",
+      `cannot update workspace "${input.guestPath}": ${hostError instanceof Error ? hostError.message : String(hostError)}; the workspace in the VM is as it was`,
+      { hint: "run the prepare again" },
+    );
+  }
+  if (exit.stoppedFor === "abort") {
+    throw new BangerError("INTERRUPTED", `updating workspace "${input.guestPath}": interrupted`);
+  }
+  if (exit.code !== 0 || exit.stoppedFor !== null) {
+    throw guestError(target, input.guestPath, "cannot update it", exit, staging);
+  }
+}
+
+/** The tar APPLY reads: the paths to remove, the entries to send, then the end mark. */
+async function fillPack(pack: tar.Pack, input: IncrementalInput, changes: Changes): Promise<void> {
+  const add = (header: EntryHeader, body?: Buffer | string): Promise<void> =>
+    new Promise((resolve, reject) =>
+      pack.entry(header, body ?? "", (err) => (err ? reject(err) : resolve())),
+    );
+  const removeList = changes.remove.map((p) => `${p}\0`).join("");
+  await add({ name: "banger/remove", mode: 0o600 }, removeList);
+
+  const root = "banger/files";
+  if (input.mode === "full_copy") {
+    // Directories go with their modes; APPLY's `cp -a` gives them to the guest's directories.
+    const top = await lstat(input.top);
+    await add({ name: root, type: "directory", mode: top.mode & 0o7777, mtime: top.mtime });
+    const dirs = [...ancestors(changes.send)].sort();
+    for (const dir of dirs) await addDirectory(add, input, dir);
+  }
+  for (const rel of changes.send) {
+    const sig = input.sigs.get(rel);
+    if (sig === undefined) continue;
+    const name = `${root}/${rel}`;
+    const file = path.join(input.top, rel);
+    if (sig.type === "d") await addDirectory(add, input, rel);
+    else if (sig.type === "l") {
+      const linkname = await readlink(file);
+      await add({ name, type: "symlink", linkname, mode: sig.mode });
+    } else if (sig.type === "f") await addFile(pack, name, file);
+  }
+  await add({ name: "banger/end", mode: 0o600 }, input.token);
+  pack.finalize();
+}
+
+async function addDirectory(
+  add: (header: EntryHeader) => Promise<void>,
+  input: IncrementalInput,
+  rel: string,
+): Promise<void> {
+  const sig = input.sigs.get(rel);
+  const mode = sig?.type === "d" ? sig.mode : 0o755;
+  await add({ name: `banger/files/${rel}`, type: "directory", mode });
+}
+
+// O_NOFOLLOW: a file replaced by a symlink since it was listed is refused, not read through.
+async function addFile(pack: tar.Pack, name: string, file: string): Promise<void> {
+  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  try {
+    const st = await handle.stat();
+    if (!st.isFile()) throw new Error(`"${file}" is no longer a regular file`);
+    await new Promise<void>((resolve, reject) => {
+      const header = { name, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime };
+      const done = (err?: Error | null): void => (err ? reject(err) : resolve());
+      if (st.size === 0) {
+        pack.entry(header, "", done);
+        return;
+      }
+      const sink = pack.entry(header, done);
+      const source = handle.createReadStream({ start: 0, end: st.size - 1, autoClose: false });
+      source.on("error", reject);
+      source.pipe(sink);
+    });
+  } finally {
+    await handle.close();
+  }
+}
+
+function sizeOf(sig: EntrySig | undefined): number | undefined {
+  return sig?.type === "f" ? sig.size : undefined;
+}
+
+function kib(bytes: number): string {
+  return (bytes / 1024).toFixed(1);
+}

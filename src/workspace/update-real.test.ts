@@ -1,0 +1,282 @@
+// A repeated prepare sends only what changed, against a real OpenSSH server standing in for the
+// guest: host edits, guest edits and git in the guest all end with the guest tree equal to the
+// host's, exactly as a whole prepare would leave it.
+import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  rmSync,
+  symlinkSync,
+  unlinkSync,
+} from "node:fs";
+import path from "node:path";
+import { after, before, test } from "node:test";
+import type { ProgressEvent } from "../api/progress.js";
+import { closeSshMaster, sshExec, type SshTarget } from "../guest/index.js";
+import { RACY_MS } from "./changes.js";
+import { APPLY } from "./guest-scripts.js";
+import { stampPath } from "./guest-path.js";
+import { prepareWorkspace, type PrepareWorkspaceOptions } from "./index.js";
+import { readManifest } from "./manifest.js";
+import { sshdSkipReason, startSshd, type SshdFixture } from "./sshd-fixture.js";
+import { commitAll, gitIn, newRepo, notGitDir, put, snapshot } from "./testing.js";
+
+const skip = await sshdSkipReason();
+let fx: SshdFixture;
+let target: SshTarget;
+
+before(async () => {
+  if (skip) return;
+  fx = await startSshd();
+  target = { ...fx.target, controlPath: path.join(fx.dir, "mux") };
+});
+after(async () => {
+  if (skip) return;
+  await closeSshMaster(path.join(fx.dir, "mux"));
+  await fx.stop();
+});
+
+interface Run {
+  result: Awaited<ReturnType<typeof prepareWorkspace>>;
+  notes: string[];
+  steps: string[];
+}
+
+async function prepare(
+  repo: string,
+  guestPath: string,
+  extra: Partial<PrepareWorkspaceOptions> = {},
+): Promise<Run> {
+  const events: ProgressEvent[] = [];
+  const result = await prepareWorkspace({
+    target,
+    hostPath: repo,
+    guestPath,
+    mode: "shallow",
+    includeUntracked: false,
+    dryRun: false,
+    manifestPath: path.join(fx.dir, `${path.basename(guestPath)}.manifest.json`),
+    report: (e) => events.push(e),
+    ...extra,
+  });
+  const notes = events.flatMap((e) => (e.type === "note" ? [e.message] : []));
+  const steps = events.flatMap((e) => (e.type === "step" && e.status === "start" ? [e.step] : []));
+  return { result, notes, steps };
+}
+
+const files = (dir: string): string[] =>
+  snapshot(dir, notGitDir).filter((l) => !/ dir \d+$/.test(l));
+
+function sample(name: string): { repo: string; guestPath: string } {
+  const repo = newRepo(path.join(fx.dir, "host", name));
+  put(repo, "a.txt", "a\n");
+  put(repo, "keep/b.txt", "b\n");
+  put(repo, "keep/deep/c.txt", "c\n");
+  put(repo, "run.sh", "#!/bin/sh\n", 0o755);
+  put(repo, "with space/ünï\ncode", "odd\n");
+  for (let i = 0; i < 50; i++) put(repo, `many/f${i}`, `${i}\n`);
+  symlinkSync("a.txt", path.join(repo, "link"));
+  commitAll(repo, "first");
+  return { repo, guestPath: path.join(fx.dir, "guest", name) };
+}
+
+// Files changed just before a prepare are sent again by the next one (their timestamps could
+// hide a second change); the tests that count what is sent let that moment pass first.
+const settle = (): Promise<void> => new Promise((r) => setTimeout(r, RACY_MS + 50));
+
+function siblings(guestPath: string): string[] {
+  const base = path.basename(guestPath);
+  return readdirSync(path.dirname(guestPath)).filter((n) => n.startsWith(`${base}.banger-`));
+}
+
+test(
+  "a repeated prepare sends only the host's changes and the guest equals the host",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("host-edits");
+    await settle();
+    const first = await prepare(repo, guestPath);
+    assert.equal(first.result.update, undefined);
+    assert.ok(existsSync(stampPath(guestPath)));
+
+    put(repo, "a.txt", "a, edited on the host\n");
+    put(repo, "keep/deep/c.txt", "c, longer now\n");
+    chmodSync(path.join(repo, "run.sh"), 0o644);
+    rmSync(path.join(repo, "keep/b.txt"));
+    rmSync(path.join(repo, "many"), { recursive: true });
+    unlinkSync(path.join(repo, "link"));
+    put(repo, "link", "a file where a symlink was\n");
+    put(repo, "-dash", "new\n");
+    gitIn(repo, "add", "--", "-dash");
+    const second = await prepare(repo, guestPath);
+
+    assert.deepEqual(files(guestPath), files(repo));
+    assert.ok(second.steps.includes("workspace-update"), second.steps.join(","));
+    assert.ok(!second.steps.includes("workspace-copy"));
+    // Sent: a.txt, c.txt, run.sh, link, -dash. Removed: keep/b.txt, the emptied directory
+    // whole, and the symlink that a file replaces.
+    assert.equal(second.result.update?.sent, 5);
+    assert.equal(second.result.update?.removed, 3);
+    assert.ok(!existsSync(path.join(guestPath, "many")));
+    assert.deepEqual(siblings(guestPath), []);
+    const status = gitIn(guestPath, "status", "--porcelain").split("\n").filter(Boolean).sort();
+    assert.deepEqual(
+      status,
+      gitIn(repo, "status", "--porcelain", "--untracked-files=no")
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => (l.startsWith("A ") ? `?? ${l.slice(3)}` : l.replace(/^D /, " D")))
+        .sort(),
+    );
+
+    // The files just edited are sent once more (racy timestamps), then no more.
+    const racy = await prepare(repo, guestPath);
+    assert.equal(racy.result.update?.sent, 5);
+    await settle();
+    await prepare(repo, guestPath);
+    const third = await prepare(repo, guestPath);
+    assert.equal(third.result.update?.sent, 0);
+    assert.equal(third.result.update?.removed, 0);
+    assert.deepEqual(files(guestPath), files(repo));
+  },
+);
+
+test(
+  "changes made in the guest since the last prepare are put back as the host has them",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("guest-edits");
+    await prepare(repo, guestPath);
+
+    put(guestPath, "a.txt", "A\n"); // same size as the host's file
+    rmSync(path.join(guestPath, "keep/deep/c.txt"));
+    put(guestPath, "build/out.o", "made by a build\n");
+    chmodSync(path.join(guestPath, "run.sh"), 0o600);
+    rmSync(path.join(guestPath, "keep/deep"), { recursive: true });
+    symlinkSync("/etc", path.join(guestPath, "keep/deep"));
+    const again = await prepare(repo, guestPath);
+
+    assert.ok(again.result.update, again.notes.join("; "));
+    assert.deepEqual(snapshot(guestPath, notGitDir), snapshot(repo, notGitDir));
+    assert.equal(again.result.update?.removed, 2); // build/, and the symlink at keep/deep
+  },
+);
+
+test(
+  "git in the guest: a refreshed index is reset, a commit means a whole prepare",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("guest-git");
+    await prepare(repo, guestPath);
+    put(guestPath, "a.txt", "staged in the guest\n");
+    gitIn(guestPath, "add", "a.txt");
+    put(repo, "keep/b.txt", "b2\n");
+    const reset = await prepare(repo, guestPath);
+    assert.ok(reset.result.update, reset.notes.join("; "));
+    assert.equal(gitIn(guestPath, "diff", "--cached", "--name-only"), "");
+    assert.deepEqual(files(guestPath), files(repo));
+
+    put(guestPath, "new.txt", "committed in the guest\n");
+    gitIn(guestPath, "add", "new.txt");
+    gitIn(guestPath, "commit", "-q", "-m", "guest commit");
+    const whole = await prepare(repo, guestPath);
+    assert.equal(whole.result.update, undefined);
+    assert.ok(
+      whole.notes.some((n) => /^sending the whole tree: git in the VM changed/.test(n)),
+      whole.notes.join("; "),
+    );
+    assert.equal(
+      gitIn(guestPath, "rev-parse", "HEAD").trim(),
+      gitIn(repo, "rev-parse", "HEAD").trim(),
+    );
+    assert.deepEqual(files(guestPath), files(repo));
+  },
+);
+
+test(
+  "a new commit, other options or a lost stamp send the whole tree, saying why",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("fallbacks");
+    await prepare(repo, guestPath);
+
+    put(repo, "a.txt", "committed\n");
+    commitAll(repo, "second");
+    const moved = await prepare(repo, guestPath);
+    assert.equal(moved.result.update, undefined);
+    assert.ok(moved.notes.some((n) => /HEAD moved since the last prepare/.test(n)));
+    assert.deepEqual(files(guestPath), files(repo));
+
+    const untracked = await prepare(repo, guestPath, { includeUntracked: true });
+    assert.ok(untracked.notes.some((n) => /--include-untracked differs/.test(n)));
+
+    rmSync(stampPath(guestPath));
+    const lost = await prepare(repo, guestPath, { includeUntracked: true });
+    assert.ok(
+      lost.notes.some((n) => /no record of the last prepare/.test(n)),
+      lost.notes.join(";"),
+    );
+    assert.deepEqual(files(guestPath), files(repo));
+  },
+);
+
+test(
+  "full_copy: .git and directory modes follow the host through updates",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("full");
+    mkdirSync(path.join(repo, "empty"));
+    const opts = { mode: "full_copy" as const };
+    await settle();
+    await prepare(repo, guestPath, opts);
+    put(repo, "a.txt", "edited\n");
+    gitIn(repo, "add", "a.txt"); // the host's .git/index changes too
+    chmodSync(path.join(repo, "keep"), 0o700);
+    mkdirSync(path.join(repo, "empty2"));
+    rmSync(path.join(repo, "empty"), { recursive: true });
+    const again = await prepare(repo, guestPath, opts);
+    assert.ok(again.result.update, again.notes.join("; "));
+    assert.deepEqual(snapshot(guestPath), snapshot(repo));
+    assert.equal(gitIn(guestPath, "diff", "--cached", "--name-only").trim(), "a.txt");
+  },
+);
+
+test(
+  "an update whose stream ends early changes nothing in the workspace",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("cut");
+    await prepare(repo, guestPath);
+    const before = snapshot(guestPath);
+    const manifest = await readManifest(path.join(fx.dir, "cut.manifest.json"));
+    assert.ok(manifest);
+    // A tar with a removal list and a file, but not the end mark: as if the host went away.
+    const stage = path.join(fx.dir, "tar-stage");
+    put(stage, "banger/remove", "a.txt\0");
+    put(stage, "banger/files/keep/b.txt", "would replace b\n");
+    const tarball = execFileSync("tar", ["-C", stage, "-cf", "-", "banger"]);
+    const exit = await sshExec(
+      target,
+      [
+        "sh",
+        "-c",
+        'script=$1; shift; base64 -d | sh -c "$script" banger-workspace "$@"',
+        "outer",
+        APPLY,
+        guestPath,
+        `${guestPath}.banger-tmp-cut`,
+        stampPath(guestPath),
+        "f".repeat(32),
+        "",
+      ],
+      { input: tarball.toString("base64") },
+    );
+    assert.equal(exit.code, 1);
+    assert.match(exit.stderr, /the update arrived incomplete/);
+    assert.deepEqual(snapshot(guestPath), before);
+    assert.deepEqual(siblings(guestPath), []);
+  },
+);
