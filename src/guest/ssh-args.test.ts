@@ -1,7 +1,7 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { isBangerError } from "../errors/index.js";
-import { sshArgs, type SshTarget } from "./ssh-args.js";
+import { closeMasterArgs, sshArgs, type SshTarget } from "./ssh-args.js";
 
 const target: SshTarget = {
   host: "172.16.0.2",
@@ -90,4 +90,21 @@ test("sshArgs refuses values ssh would read as options, patterns or expansions",
       JSON.stringify(change),
     );
   }
+});
+
+test("sshArgs shares one connection only when asked, and only with a path that fits", () => {
+  assert.equal(optionValues(sshArgs(target)).get("ControlMaster"), undefined);
+  const mux = "/var/lib/banger/vms/0123456789abcdef/ssh.mux";
+  const o = optionValues(sshArgs({ ...target, controlPath: mux }));
+  assert.equal(o.get("ControlMaster"), "auto");
+  assert.equal(o.get("ControlPath"), mux);
+  assert.match(o.get("ControlPersist") ?? "", /^[1-9][0-9]*$/);
+  // sun_path is 108 bytes and ssh adds a suffix while binding: a longer path goes without.
+  const long = `/${"x".repeat(100)}/ssh.mux`;
+  assert.equal(
+    optionValues(sshArgs({ ...target, controlPath: long })).get("ControlPath"),
+    undefined,
+  );
+  assert.deepEqual(closeMasterArgs(mux).slice(-4), ["-O", "exit", "--", "banger-vm"]);
+  assert.throws(() => sshArgs({ ...target, controlPath: "/tmp/%h.mux" }), isBangerError);
 });

@@ -141,6 +141,12 @@ test(
     assert.equal(third.result.update?.sent, 0);
     assert.equal(third.result.update?.removed, 0);
     assert.deepEqual(files(guestPath), files(repo));
+
+    // All of it went over one shared connection, which closes on request.
+    const mux = target.controlPath as string;
+    assert.ok(existsSync(mux));
+    await closeSshMaster(mux);
+    assert.ok(!existsSync(mux));
   },
 );
 
