@@ -5,12 +5,10 @@
 export const MISSING_TOOL_STATUS = 3;
 
 /**
- * $1 workspace, $2 staging dir, $3 mode, $4 stamp file or "". Forgets the stamp (the workspace
- * is about to be replaced whole), puts back a previous workspace that an interrupted swap left
- * aside, removes other leftovers, creates the staging dir and prints the free KiB.
+ * $1 workspace, $2 staging dir, $3 mode. Puts back a previous workspace that an interrupted
+ * swap left aside, removes other leftovers, creates the staging dir and prints the free KiB.
  */
 export const BEGIN = `set -eu
-if [ -n "$4" ]; then rm -f -- "$4"; fi
 need() { command -v "$1" >/dev/null 2>&1 || { echo "$1 is not installed in the guest" >&2; exit 3; }; }
 need tar
 if [ "$3" = shallow ]; then need git; fi
@@ -37,7 +35,10 @@ rm -rf -- "$3"
 `;
 
 // Written last, so that its mtime is later than every change the prepare made: what changes
-// after it is the guest's own doing (see PROBE). Needs $stamp and $token set.
+// after it is the guest's own doing (see PROBE). A prepare that fails before it leaves the
+// previous stamp, which still describes the workspace; one that dies between the swap and the
+// stamp leaves a tree newer than the stamp throughout, which the next prepare sends again.
+// Needs $stamp and $token set.
 const STAMP = `if [ -n "$stamp" ]; then
   printf '%s\\n' "$token" > "$stamp.tmp"
   mv -f -- "$stamp.tmp" "$stamp"

@@ -32,18 +32,14 @@ export function runScript(
   });
 }
 
-/**
- * Forgets the stamp file `stamp` ("" for none), makes the staging dir `dir` and measures the
- * free space; throws WORKSPACE_FAILED.
- */
+/** Makes the staging dir `dir` and measures the free space; throws WORKSPACE_FAILED. */
 export async function beginStaging(
   target: SshTarget,
   guestPath: string,
   dir: string,
   mode: WorkspaceMode,
-  stamp: string,
 ): Promise<Staging> {
-  const result = await runScript(target, BEGIN, [guestPath, dir, mode, stamp]);
+  const result = await runScript(target, BEGIN, [guestPath, dir, mode]);
   if (result.code === MISSING_TOOL_STATUS) {
     throw new BangerError(
       "WORKSPACE_FAILED",

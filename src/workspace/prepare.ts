@@ -83,14 +83,7 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
     "workspace-stage",
     `Making room for "${guestPath}"`,
     async () => {
-      const stamp = opts.manifestPath === undefined ? "" : stampPath(guestPath);
-      const made = await beginStaging(
-        opts.target,
-        guestPath,
-        stagingPath(guestPath),
-        opts.mode,
-        stamp,
-      );
+      const made = await beginStaging(opts.target, guestPath, stagingPath(guestPath), opts.mode);
       await guard(made, async () => checkRoom(made, plan.tree.bytes));
       return made;
     },

@@ -229,6 +229,109 @@ test(
 );
 
 test(
+  "a repeated prepare sends only what changed, on both sides, and the trees stay equal",
+  { timeout: 600_000 },
+  async () => {
+    const repo = path.join(tmp, "shallow");
+    const flags = ["--include-untracked"];
+    // Make the last prepare's record current (the export test changed the guest since).
+    await ok(["vm", "workspace", "prepare", vm, repo, ...flags]);
+    writeFileSync(path.join(repo, "with space.txt"), "modified again\n");
+    rmSync(path.join(repo, "binary.bin"));
+    writeFileSync(path.join(repo, "untracked.txt"), "untracked, edited\n");
+    writeFileSync(path.join(repo, "also new.txt"), "new\n");
+    chmodSync(path.join(repo, "run.sh"), 0o644);
+    const guestEdit = await banger([
+      "vm",
+      "exec",
+      vm,
+      "--",
+      "sh",
+      "-c",
+      "echo guest > made-in-guest.txt && echo x >> new-name.txt && git status >/dev/null",
+    ]);
+    assert.equal(guestEdit.code, 0, guestEdit.stderr);
+
+    const r = await banger(["vm", "workspace", "prepare", vm, repo, ...flags]);
+    assert.equal(r.code, 0, r.stderr);
+    assert.doesNotMatch(r.stderr, /sending the whole tree/);
+    // Host: with space, untracked, also new, run.sh, plus new-name.txt put back from the guest.
+    assert.match(r.stdout, /updated: 5 sent, \d+ bytes, 2 removed/);
+    const skip = new Set([".git", "ignored.log"]);
+    assert.deepEqual(await guestTree("/root/shallow", skip), hostTree(repo, skip));
+    const guestStatus = await banger(["vm", "exec", vm, "--", "git", "status", "--porcelain"]);
+    const hostStatus = git(repo, "status", "--porcelain");
+    // The guest's index is HEAD: what the host has staged shows as unstaged (or untracked) there.
+    const unstaged = (text: string): string[] =>
+      text
+        .split("\n")
+        .filter(Boolean)
+        .map((l) => l.slice(3).replace(/^.* -> /, ""))
+        .sort();
+    assert.deepEqual(
+      unstaged(guestStatus.stdout),
+      unstaged(hostStatus).concat("old-name.txt").sort(),
+    );
+  },
+);
+
+test(
+  "a guest disk that fills up: NO_SPACE naming the guest path and the free space, nothing lost",
+  { timeout: 600_000 },
+  async () => {
+    const mounted = await inVm(vm, [
+      "sh",
+      "-c",
+      "mkdir -p /mnt/small && mount -t tmpfs -o size=1m tmpfs /mnt/small",
+    ]);
+    assert.equal(mounted.code, 0, mounted.stderr);
+    const repo = path.join(tmp, "tiny");
+    mkdirSync(repo);
+    git(repo, "init", "-q", "-b", "main");
+    writeFileSync(path.join(repo, "a.txt"), "a\n");
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "tiny");
+    const guestPath = "/mnt/small/tiny";
+    await ok(["vm", "workspace", "prepare", vm, repo, "--guest-path", guestPath]);
+    const before = await guestTree(guestPath, new Set());
+
+    // A few hundred one-byte files: the size estimate fits, the 4 KiB pages they take do not.
+    for (let i = 0; i < 300; i++) writeFileSync(path.join(repo, `f${i}`), "x");
+    git(repo, "add", "-A");
+    const r = await banger(["vm", "workspace", "prepare", vm, repo, "--guest-path", guestPath]);
+    assert.equal(r.code, 1, r.stderr);
+    assert.match(r.stderr, /\/mnt\/small\/tiny/);
+    assert.match(
+      r.stderr,
+      /the disk filled up \(\d+\.\d MiB were free\); the previous workspace is intact/,
+    );
+    assert.match(r.stderr, /sending the whole tree: most files changed/);
+    assert.deepEqual(await guestTree(guestPath, new Set()), before);
+    const left = async (): Promise<string> =>
+      (await inVm(vm, ["sh", "-c", "ls -A /mnt/small"])).stdout;
+    assert.equal(await left(), ".tiny.banger-stamp\ntiny\n");
+
+    // The same for an update of a few files, on a disk left with 64 KiB.
+    for (let i = 0; i < 300; i++) rmSync(path.join(repo, `f${i}`));
+    for (let i = 0; i < 30; i++) writeFileSync(path.join(repo, `g${i}`), "y");
+    git(repo, "add", "-A");
+    const fill =
+      "dd if=/dev/zero of=/mnt/small/filler bs=4k 2>/dev/null; truncate -s -64K /mnt/small/filler";
+    await inVm(vm, ["sh", "-c", fill]);
+    const u = await banger(["vm", "workspace", "prepare", vm, repo, "--guest-path", guestPath]);
+    assert.equal(u.code, 1, u.stderr);
+    assert.doesNotMatch(u.stderr, /sending the whole tree/);
+    assert.match(
+      u.stderr,
+      /"\/mnt\/small\/tiny".*the disk filled up \(0\.\d MiB were free\); the previous workspace is intact/,
+    );
+    assert.deepEqual(await guestTree(guestPath, new Set()), before);
+    assert.equal(await left(), ".tiny.banger-stamp\nfiller\ntiny\n");
+    await inVm(vm, ["umount", "/mnt/small"]);
+  },
+);
+
+test(
   "full_copy sends the tree on disk with .git, empty dirs included; --dry-run touches nothing",
   { timeout: 600_000 },
   async () => {
