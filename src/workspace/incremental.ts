@@ -177,23 +177,30 @@ async function sendChanges(
     input: pack as unknown as Readable,
     ...(signal === undefined ? {} : { signal }),
   });
+  // Whichever side fails first stops the other: a guest that gave up stops the packing (whose
+  // writes would wait for a reader forever), a file the host cannot read ends the stream early
+  // (the guest then finds no end mark and changes nothing).
+  const stopPacking = (): void => void pack.destroy();
+  void ssh.exited.then(stopPacking, stopPacking);
   const packed = fillPack(pack, input, changes).then(
     () => null,
     (err: unknown) => {
       pack.destroy();
-      return err;
+      ssh.child.stdin?.destroy();
+      // Broken pipes and destroyed entries follow from the guest side's end, reported below.
+      return err instanceof HostReadError ? err : null;
     },
   );
   const [exit, hostError] = await Promise.all([ssh.exited, packed]);
+  if (exit.stoppedFor === "abort" || signal?.aborted === true) {
+    throw new BangerError("INTERRUPTED", `updating workspace "${input.guestPath}": interrupted`);
+  }
   if (hostError !== null) {
     throw new BangerError(
       "WORKSPACE_FAILED",
-      `cannot update workspace "${input.guestPath}": ${hostError instanceof Error ? hostError.message : String(hostError)}; the workspace in the VM is as it was`,
-      { hint: "run the prepare again" },
+      `cannot update workspace "${input.guestPath}": ${hostError.message}; the workspace in the VM is as it was`,
+      { hint: "run the prepare again", cause: hostError },
     );
-  }
-  if (exit.stoppedFor === "abort") {
-    throw new BangerError("INTERRUPTED", `updating workspace "${input.guestPath}": interrupted`);
   }
   if (exit.code !== 0 || exit.stoppedFor !== null) {
     throw guestError(target, input.guestPath, "cannot update it", exit, staging);
@@ -224,7 +231,7 @@ async function fillPack(pack: tar.Pack, input: IncrementalInput, changes: Change
     const file = path.join(input.top, rel);
     if (sig.type === "d") await addDirectory(add, input, rel);
     else if (sig.type === "l") {
-      const linkname = await readlink(file);
+      const linkname = await readHost(file, () => readlink(file));
       await add({ name, type: "symlink", linkname, mode: sig.mode });
     } else if (sig.type === "f") await addFile(pack, name, file);
   }
@@ -244,10 +251,10 @@ async function addDirectory(
 
 // O_NOFOLLOW: a file replaced by a symlink since it was listed is refused, not read through.
 async function addFile(pack: tar.Pack, name: string, file: string): Promise<void> {
-  const handle = await open(file, constants.O_RDONLY | constants.O_NOFOLLOW);
+  const handle = await readHost(file, () => open(file, constants.O_RDONLY | constants.O_NOFOLLOW));
   try {
-    const st = await handle.stat();
-    if (!st.isFile()) throw new Error(`"${file}" is no longer a regular file`);
+    const st = await readHost(file, () => handle.stat());
+    if (!st.isFile()) throw new HostReadError(`"${file}" is no longer a regular file`);
     await new Promise<void>((resolve, reject) => {
       const header = { name, size: st.size, mode: st.mode & 0o7777, mtime: st.mtime };
       const done = (err?: Error | null): void => (err ? reject(err) : resolve());
@@ -257,11 +264,32 @@ async function addFile(pack: tar.Pack, name: string, file: string): Promise<void
       }
       const sink = pack.entry(header, done);
       const source = handle.createReadStream({ start: 0, end: st.size - 1, autoClose: false });
-      source.on("error", reject);
+      source.on("error", (err) =>
+        reject(new HostReadError(`cannot read "${file}": ${err.message}`)),
+      );
+      let read = 0;
+      source.on("data", (c: string | Buffer) => void (read += c.length));
+      source.on("end", () => {
+        if (read < st.size) reject(new HostReadError(`"${file}" shrank while it was being sent`));
+      });
+      sink.on("error", () => source.destroy());
+      sink.on("close", () => source.destroy());
       source.pipe(sink);
     });
   } finally {
     await handle.close();
+  }
+}
+
+/** A host file that could not be read as listed: the one failure that starts on the host side. */
+class HostReadError extends Error {}
+
+async function readHost<T>(file: string, read: () => Promise<T>): Promise<T> {
+  try {
+    return await read();
+  } catch (err) {
+    const why = err instanceof Error ? err.message : String(err);
+    throw new HostReadError(`cannot read "${file}": ${why}`);
   }
 }
 

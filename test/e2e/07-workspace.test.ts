@@ -3,6 +3,7 @@ import { execFileSync } from "node:child_process";
 import { createHash } from "node:crypto";
 import {
   chmodSync,
+  existsSync,
   mkdirSync,
   mkdtempSync,
   readdirSync,
@@ -16,7 +17,7 @@ import {
 import os from "node:os";
 import path from "node:path";
 import { after, before, test } from "node:test";
-import { banger, cleanup, inVm, list, ok, uniqueName } from "./harness.js";
+import { banger, cleanup, inVm, list, ok, show, STATE_DIR, uniqueName } from "./harness.js";
 
 const tmp = mkdtempSync(path.join(os.tmpdir(), "banger-ws-e2e-"));
 const names: string[] = [];
@@ -397,7 +398,11 @@ test(
     assert.equal(r.code, 2, r.stderr);
     assert.match(r.stderr, /--mode full_copy/);
 
+    const { id } = await show(vm);
+    const mux = path.join(STATE_DIR, "vms", id, "ssh.mux");
+    assert.ok(existsSync(mux), "prepare left its shared SSH connection open for the next one");
     await ok(["vm", "stop", vm]);
+    assert.ok(!existsSync(mux), "stop closes the shared SSH connection");
     const stopped = await banger(["vm", "workspace", "prepare", vm, path.join(tmp, "shallow")]);
     assert.equal(stopped.code, 1);
     assert.match(stopped.stderr, new RegExp(`hint: banger vm start ${vm}`));
