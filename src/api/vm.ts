@@ -152,6 +152,7 @@ export const workspaceRequest = z
     branch: z.string().optional(),
     from: z.string().optional(),
     dryRun: z.boolean().optional(),
+    fresh: z.boolean().optional(),
   })
   .strict();
 export type WorkspaceRequest = z.infer<typeof workspaceRequest>;

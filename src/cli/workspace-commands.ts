@@ -16,6 +16,7 @@ export interface WorkspaceFlags {
   branch?: string;
   from?: string;
   dryRun?: boolean;
+  fresh?: boolean;
   json?: boolean;
 }
 
@@ -33,6 +34,7 @@ export function workspaceRequest(hostPath: string, flags: WorkspaceFlags): Works
     ...(flags.branch === undefined ? {} : { branch: flags.branch }),
     ...(flags.from === undefined ? {} : { from: flags.from }),
     ...(flags.dryRun ? { dryRun: true } : {}),
+    ...(flags.fresh ? { fresh: true } : {}),
   };
 }
 
@@ -88,6 +90,10 @@ export function registerWorkspaceCommands(vm: Command, env: CliEnv): void {
     .option("--branch <branch>", "create a guest-only branch")
     .option("--from <ref>", "start the branch at this revision")
     .option("--dry-run", "list what would be sent, and its size, without touching the VM")
+    .option(
+      "--fresh",
+      "send the whole tree even when only some files changed since the last prepare",
+    )
     .option("--json", "print progress and the result as JSON")
     .action(async (name: string, hostPath: string, flags: WorkspaceFlags) => {
       const result = await prepareWorkspace(

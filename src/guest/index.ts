@@ -2,7 +2,13 @@
 // the system ssh against a guest.
 export { forgetHostKey, pinHostKey } from "./known-hosts.js";
 export { sshArgs, usableControlPath, type SshArgsOptions, type SshTarget } from "./ssh-args.js";
-export { closeSshMaster, sshExec, type SshExecOptions, type SshExecResult } from "./ssh-exec.js";
+export {
+  closeSshMaster,
+  sshExec,
+  sshMasterOpen,
+  type SshExecOptions,
+  type SshExecResult,
+} from "./ssh-exec.js";
 export { ensureSshKey, generateHostKey, type SshKey } from "./ssh-key.js";
 export { waitForSsh, type WaitForSshOptions } from "./wait-for-ssh.js";
 export { AgentClient, type AgentClientOptions } from "./agent-client.js";

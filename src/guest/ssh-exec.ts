@@ -2,7 +2,8 @@ import { spawn } from "node:child_process";
 import { BangerError } from "../errors/index.js";
 import { formatCommand, tailLines } from "../host/index.js";
 import { existsSync } from "node:fs";
-import { closeMasterArgs, sshArgs, type SshTarget } from "./ssh-args.js";
+import { connect } from "node:net";
+import { closeMasterArgs, sshArgs, usableControlPath, type SshTarget } from "./ssh-args.js";
 import { throwIfSshFailed } from "./ssh-failure.js";
 
 export interface SshExecOptions {
@@ -94,4 +95,21 @@ export async function closeSshMaster(controlPath: string): Promise<void> {
   await spawnSsh(closeMasterArgs(controlPath), { timeoutMs: CLOSE_MASTER_TIMEOUT_MS }).catch(
     () => undefined,
   );
+}
+
+/**
+ * True when a shared connection answers at `controlPath`: a command over it needs no new
+ * handshake, so there is no point waiting for the guest's sshd banner first.
+ */
+export function sshMasterOpen(controlPath: string): Promise<boolean> {
+  if (!usableControlPath(controlPath) || !existsSync(controlPath)) return Promise.resolve(false);
+  return new Promise((resolve) => {
+    const socket = connect(controlPath);
+    const done = (open: boolean): void => {
+      socket.destroy();
+      resolve(open);
+    };
+    socket.once("connect", () => done(true));
+    socket.once("error", () => done(false));
+  });
 }

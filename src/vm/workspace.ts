@@ -1,6 +1,6 @@
 import type { Reporter, WorkspaceRequest } from "../api/index.js";
 import { BangerError } from "../errors/index.js";
-import { waitForSsh } from "../guest/index.js";
+import { sshMasterOpen, waitForSsh } from "../guest/index.js";
 import { vmFiles } from "../paths/index.js";
 import type { VmRecord } from "../store/index.js";
 import {
@@ -27,6 +27,7 @@ function options(
     mode: req.mode ?? "shallow",
     includeUntracked: req.includeUntracked === true,
     dryRun: req.dryRun === true,
+    fresh: req.fresh === true,
     report,
     ...(req.guestPath === undefined ? {} : { guestPath: req.guestPath }),
     ...(req.branch === undefined ? {} : { branch: req.branch }),
@@ -57,9 +58,13 @@ async function runningTarget(
   assertCanDo("ssh", vm.name, vm.state);
   const handles = await readHandles(vmFiles(ctx.paths, vm.id).handles);
   if (!handles) throw new BangerError("VM_INVALID_STATE", `VM "${vm.name}" has no address`);
-  await waitForSsh(handles.address, { timeoutMs: SSH_READY_TIMEOUT_MS });
-  // One connection for the several commands of a prepare or export, kept for the next one.
-  return sharedSshTarget(ctx, vm, handles.address);
+  // One connection for the several commands of a prepare or export, kept for the next one;
+  // while it is open, the guest's sshd has answered already.
+  const target = sharedSshTarget(ctx, vm, handles.address);
+  if (target.controlPath === undefined || !(await sshMasterOpen(target.controlPath))) {
+    await waitForSsh(handles.address, { timeoutMs: SSH_READY_TIMEOUT_MS });
+  }
+  return target;
 }
 
 /** Copies a checkout into a running VM and records it on the VM (not for a dry run). */

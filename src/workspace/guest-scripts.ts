@@ -37,13 +37,23 @@ rm -rf -- "$3"
 // Written last, so that its mtime is later than every change the prepare made: what changes
 // after it is the guest's own doing (see PROBE). A prepare that fails before it leaves the
 // previous stamp, which still describes the workspace; one that dies between the swap and the
-// stamp leaves a tree newer than the stamp throughout, which the next prepare sends again.
-// Needs $stamp and $token set.
-const STAMP = `if [ -n "$stamp" ]; then
-  printf '%s\\n' "$token" > "$stamp.tmp"
-  mv -f -- "$stamp.tmp" "$stamp"
-fi
+// stamp leaves a tree newer than the stamp throughout, which the next prepare sends again; a
+// stamp cut short names no token, and the next prepare sends everything. Needs $stamp, $token.
+const STAMP = `if [ -n "$stamp" ]; then printf '%s\\n' "$token" > "$stamp"; fi
 `;
+
+// STAMP after a whole prepare, which also checks once for the GNU tools that PROBE and APPLY
+// use, so that a repeated prepare does not pay for the check: without them the stamp holds
+// why an update cannot be done instead of the token.
+const STAMP_CHECKED = `if [ -n "$stamp" ]; then
+  for tool in find tar cp stat; do
+    if ! "$tool" --version 2>/dev/null | grep -q GNU; then
+      token="unusable the guest has no GNU $tool"
+      break
+    fi
+  done
+fi
+${STAMP}`;
 
 /**
  * $1 workspace, $2 staging, $3 aside, $4 commit or "", $5 ref for HEAD or "" (detached),
@@ -64,7 +74,7 @@ if [ -n "$4" ]; then
 fi
 if [ -n "$7" ]; then git config user.name "$7"; fi
 if [ -n "$8" ]; then git config user.email "$8"; fi
-${SWAP}${STAMP}`;
+${SWAP}${STAMP_CHECKED}`;
 
 /**
  * $1 workspace, $2 staging, $3 aside, $4 branch or "", $5 its start commit or "",
@@ -81,7 +91,7 @@ if command -v git >/dev/null 2>&1 && [ -d .git ]; then
   if [ -n "$6" ]; then git config user.name "$6"; fi
   if [ -n "$7" ]; then git config user.email "$7"; fi
 fi
-${SWAP}${STAMP}`;
+${SWAP}${STAMP_CHECKED}`;
 
 /** First line of PROBE's output when the workspace can be updated in place. */
 export const PROBE_OK = "ok";
@@ -90,6 +100,8 @@ export const PROBE_OK = "ok";
  * $1 workspace, $2 stamp file. Prints one line: \`ok <token> <free KiB>\`, or \`unusable <why>\`
  * when only a whole prepare can do; after \`ok\`, every entry below the workspace as
  * \`<N|O><find %y> <path>\\0\`, N for an entry whose inode changed after the stamp was written.
+ * Run on every repeated prepare, so it starts as few processes as it can: under emulation each
+ * one costs tens of milliseconds (the GNU tools were checked when the stamp was written).
  */
 export const PROBE = `set -u
 unusable() { echo "unusable $1"; exit 0; }
@@ -98,12 +110,12 @@ if [ ! -f "$2" ]; then unusable "the guest has no record of the last prepare"; f
 for stale in "$1".banger-tmp-* "$1".banger-old-*; do
   if [ -e "$stale" ] || [ -L "$stale" ]; then unusable "an earlier prepare was interrupted"; fi
 done
-find --version 2>/dev/null | grep -q GNU || unusable "the guest has no GNU find"
-tar --version 2>/dev/null | grep -q GNU || unusable "the guest has no GNU tar"
-cp --version 2>/dev/null | grep -q GNU || unusable "the guest has no GNU cp"
-token=$(head -c 64 -- "$2")
-free=$(df -Pk -- "$1" | awk 'NR == 2 { print $4 }')
-printf '%s %s %s\\n' "${PROBE_OK}" "$token" "$free"
+token=
+IFS= read -r token < "$2" || true
+case $token in "unusable "*) echo "$token"; exit 0 ;; esac
+room=$(stat -f -c '%a %S' -- "$1") || exit 1
+blocks=\${room% *} size=\${room#* }
+printf '%s %s %s\\n' "${PROBE_OK}" "$token" "$((blocks * size / 1024))"
 cd -- "$1" || exit 1
 exec find . -mindepth 1 \\( -cnewer "$2" -printf 'N%y %P\\0' \\) -o -printf 'O%y %P\\0'
 `;
@@ -119,7 +131,9 @@ export const APPLY = `set -eu
 trap 'rm -rf -- "$2"' EXIT
 mkdir -- "$2"
 tar -x -o -f - -C "$2"
-if [ "$(cat -- "$2/banger/end" 2>/dev/null)" != "$4" ]; then
+end=
+if [ -f "$2/banger/end" ]; then IFS= read -r end < "$2/banger/end" || true; fi
+if [ "$end" != "$4" ]; then
   echo "the update arrived incomplete" >&2
   exit 1
 fi

@@ -29,6 +29,8 @@ export interface IncrementalInput {
   paths: readonly string[];
   sigs: ReadonlyMap<string, EntrySig>;
   last: Manifest;
+  /** The guest's listing, from startProbe. */
+  probe: Promise<ProbeResult>;
   /** The token the guest's stamp gets once the update is in. */
   token: string;
   report: Reporter;
@@ -64,7 +66,7 @@ export async function updateWorkspace(input: IncrementalInput): Promise<Outcome>
     report,
     "workspace-compare",
     "Comparing with the workspace in the VM",
-    () => probeGuest(input),
+    () => input.probe,
   );
   if ("fallback" in probe) return probe;
   if (probe.token !== input.last.token) {
@@ -95,18 +97,29 @@ interface Probe {
   entries: Map<string, GuestEntry>;
 }
 
-async function probeGuest(input: IncrementalInput): Promise<Probe | { fallback: string }> {
-  const command = ["sh", "-c", PROBE, "banger-workspace", input.guestPath, input.stampPath];
-  const exit = await readFromGuest(input.target, command, {
+export type ProbeResult = Probe | { fallback: string };
+
+/**
+ * Lists the guest's workspace (PROBE). It reads and changes nothing, so a prepare starts it
+ * before it knows whether an update will do, and drops it if not.
+ */
+export async function startProbe(
+  target: SshTarget,
+  guestPath: string,
+  stampPath: string,
+  signal: AbortSignal | undefined,
+): Promise<ProbeResult> {
+  const command = ["sh", "-c", PROBE, "banger-workspace", guestPath, stampPath];
+  const exit = await readFromGuest(target, command, {
     maxBytes: MAX_LISTING_BYTES,
     timeoutMs: PROBE_TIMEOUT_MS,
-    ...(input.signal === undefined ? {} : { signal: input.signal }),
+    ...(signal === undefined ? {} : { signal }),
   });
   if (exit.stoppedFor === "overflow") {
     return { fallback: "the workspace in the VM holds too many files to compare" };
   }
   if (exit.code !== 0 || exit.stoppedFor !== null) {
-    throw guestError(input.target, input.guestPath, "cannot list it", exit, null);
+    throw guestError(target, guestPath, "cannot list it", exit, null);
   }
   return parseProbe(exit.stdout);
 }
@@ -115,7 +128,7 @@ async function probeGuest(input: IncrementalInput): Promise<Probe | { fallback: 
  * PROBE's output: a first line, then NUL-ended entries. The guest is not trusted: a malformed
  * line or path means a whole prepare, never a path outside the workspace.
  */
-export function parseProbe(out: Buffer): Probe | { fallback: string } {
+export function parseProbe(out: Buffer): ProbeResult {
   const eol = out.indexOf(0x0a);
   const head = out.subarray(0, eol < 0 ? out.length : eol).toString("utf8");
   const [word, ...rest] = head.split(" ");

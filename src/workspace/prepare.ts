@@ -18,7 +18,7 @@ import {
   type Staging,
 } from "./guest-staging.js";
 import { resolveHostRepo, type HostRepo } from "./host-repo.js";
-import { updateWorkspace } from "./incremental.js";
+import { startProbe, updateWorkspace } from "./incremental.js";
 import {
   newToken,
   readManifest,
@@ -36,6 +36,20 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
     resolveHostRepo(opts.hostPath),
   );
   const guestPath = checkGuestPath(opts.guestPath ?? defaultGuestPath(repo.top));
+  const record = opts.manifestPath === undefined ? undefined : recordOf(repo, guestPath, opts);
+  // When the last prepare's record allows an update, the guest lists its workspace while the
+  // host tree is scanned: the listing reads and changes nothing, so an error in the plan (or
+  // a fallback later) just drops it.
+  const last =
+    record === undefined || opts.manifestPath === undefined || opts.dryRun
+      ? null
+      : await readManifest(opts.manifestPath);
+  const why = last === null || record === undefined ? null : whyNotUpdate(last, record);
+  const probe =
+    last === null || why !== null || opts.fresh === true
+      ? undefined
+      : startProbe(opts.target, guestPath, stampPath(guestPath), opts.signal);
+  void probe?.catch(() => undefined);
   const plan = await planWorkspace(repo, opts);
   reportNotes(report, plan, opts);
 
@@ -48,34 +62,29 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
   };
   if (opts.dryRun) return { ...result, listing: plan.tree.paths };
 
-  const record =
-    opts.manifestPath === undefined ? undefined : recordOf(repo, plan, guestPath, opts);
   const token = newToken();
-  if (record !== undefined && opts.manifestPath !== undefined) {
-    const last = await readManifest(opts.manifestPath);
-    const why = last === null ? null : (whyNotUpdate(last, record, plan, opts) ?? undefined);
-    if (last !== null && why === undefined) {
-      const outcome = await updateWorkspace({
-        target: opts.target,
-        guestPath,
-        stampPath: stampPath(guestPath),
-        top: repo.top,
-        mode: opts.mode,
-        paths: plan.tree.paths,
-        sigs: plan.tree.sigs ?? new Map(),
-        last,
-        token,
-        report,
-        signal: opts.signal,
-      });
-      if ("update" in outcome) {
-        await saveRecord(opts.manifestPath, record, plan, token);
-        return { ...result, update: outcome.update };
-      }
-      note(report, `sending the whole tree: ${outcome.fallback}`);
-    } else if (typeof why === "string") {
-      note(report, `sending the whole tree: ${why}`);
+  if (probe !== undefined && last !== null && record !== undefined && opts.manifestPath) {
+    const outcome = await updateWorkspace({
+      target: opts.target,
+      guestPath,
+      stampPath: stampPath(guestPath),
+      top: repo.top,
+      mode: opts.mode,
+      paths: plan.tree.paths,
+      sigs: plan.tree.sigs ?? new Map(),
+      last,
+      probe,
+      token,
+      report,
+      signal: opts.signal,
+    });
+    if ("update" in outcome) {
+      await saveRecord(opts.manifestPath, record, plan, token);
+      return { ...result, update: outcome.update };
     }
+    note(report, `sending the whole tree: ${outcome.fallback}`);
+  } else if (why !== null && opts.fresh !== true) {
+    note(report, `sending the whole tree: ${why}`);
   }
 
   const staging = await step(
@@ -115,20 +124,23 @@ interface Record_ {
 
 function recordOf(
   repo: HostRepo,
-  plan: Plan,
   guestPath: string,
   opts: PrepareWorkspaceOptions,
 ): Record_ | undefined {
-  if (plan.checkout !== "overlay" || plan.tree.sigs === undefined) return undefined;
+  // --from checks a commit out in the guest (shallow) or gives the guest .git a branch the
+  // host's lacks (full_copy): the guest tree is not the host's, so there is nothing to update.
+  if (opts.from !== undefined) return undefined;
   if (opts.mode === "full_copy" && opts.branch !== undefined) return undefined;
+  const shallowBranch = opts.mode === "shallow" && opts.branch !== undefined;
   return {
     guestPath,
     hostPath: repo.top,
     mode: opts.mode,
     includeUntracked: opts.includeUntracked,
     branch: opts.branch ?? null,
-    commit: plan.commit,
-    headRef: plan.headRef,
+    // What planWorkspace gives a plan without --from: HEAD's commit, and the guest branch.
+    commit: repo.head,
+    headRef: shallowBranch ? `refs/heads/${opts.branch}` : repo.headRef,
     userName: repo.userName ?? null,
     userEmail: repo.userEmail ?? null,
   };
@@ -147,12 +159,7 @@ const RECORD_WORDS: { [K in keyof Record_]: string } = {
 };
 
 /** Why the last prepare's record does not fit this one, or null when it does. */
-function whyNotUpdate(
-  last: Manifest,
-  record: Record_,
-  plan: Plan,
-  opts: PrepareWorkspaceOptions,
-): string | null {
+function whyNotUpdate(last: Manifest, record: Record_): string | null {
   let before: Partial<Record_>;
   try {
     before = JSON.parse(last.key) as Partial<Record_>;
@@ -162,11 +169,10 @@ function whyNotUpdate(
   for (const field of Object.keys(RECORD_WORDS) as (keyof Record_)[]) {
     if (before[field] !== record[field]) {
       return field === "commit"
-        ? `HEAD moved since the last prepare (${short(before.commit)} -> ${short(plan.commit)})`
+        ? `HEAD moved since the last prepare (${short(before.commit)} -> ${short(record.commit)})`
         : `${RECORD_WORDS[field]} differs from the last prepare's`;
     }
   }
-  void opts;
   return null;
 }
 

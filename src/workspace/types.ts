@@ -20,6 +20,8 @@ export interface PrepareWorkspaceOptions {
   from?: string;
   /** List what would be sent without touching the VM. */
   dryRun: boolean;
+  /** Send the whole tree even when the last prepare's record would allow an update. */
+  fresh?: boolean;
   /**
    * Where the host keeps its record of the VM's last prepare (one per VM). With it, a repeated
    * prepare of the same checkout sends only what changed; without it, everything every time.

@@ -226,6 +226,18 @@ test(
       lost.notes.join(";"),
     );
     assert.deepEqual(files(guestPath), files(repo));
+
+    // --fresh: the whole tree although the record would allow an update, and the record that
+    // follows still allows the next one.
+    put(repo, "a.txt", "edited after the fallbacks\n");
+    const fresh = await prepare(repo, guestPath, { includeUntracked: true, fresh: true });
+    assert.equal(fresh.result.update, undefined);
+    assert.ok(fresh.steps.includes("workspace-stage"), fresh.steps.join(","));
+    assert.deepEqual(files(guestPath), files(repo));
+    put(repo, "a.txt", "edited once more\n");
+    const next = await prepare(repo, guestPath, { includeUntracked: true });
+    assert.ok(next.result.update !== undefined, next.notes.join(";"));
+    assert.deepEqual(files(guestPath), files(repo));
   },
 );
 
