@@ -7,13 +7,13 @@ import { request } from "node:http";
 import { connect } from "node:net";
 import path from "node:path";
 import {
-  abort,
   bangerOk,
-  cleanupAll,
+  median,
   CLI,
   deleteVms,
   ENV,
   prepareInstallation,
+  runVmBench,
   RUN_DIR,
   STATE_DIR,
   trackVm,
@@ -22,7 +22,6 @@ import {
 const runsArg = process.argv.indexOf("--runs");
 const RUNS = runsArg >= 0 ? Number(process.argv[runsArg + 1]) : 3;
 const MIN = 60_000;
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** Resolves once host:22 sends "SSH-"; polls every 50 ms until `deadline`. */
 async function sshBanner(host: string, deadline: number): Promise<number> {
@@ -149,16 +148,4 @@ async function main(): Promise<void> {
   );
 }
 
-const timer = setTimeout(() => abort.abort("deadline"), 30 * MIN);
-process.on("SIGINT", () => abort.abort("SIGINT"));
-main()
-  .catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    clearTimeout(timer);
-    for (const p of await cleanupAll({ stopDaemon: false, removeBridge: false })) {
-      process.stderr.write(`cleanup: ${p}\n`);
-    }
-  });
+runVmBench("agent", 30 * MIN, main);

@@ -211,6 +211,28 @@ export async function cleanupAll(opts: {
   return problems;
 }
 
+/**
+ * Runs a bench that uses the daemon and bridge as it finds them (agent, workspace): stops it
+ * after `deadlineMs` or at Ctrl-C through the shared abort signal, reports a failure, and
+ * always cleans up what it made. The exit code is 1 on failure.
+ */
+export function runVmBench(name: string, deadlineMs: number, main: () => Promise<void>): void {
+  const deadline = setTimeout(() => abort.abort("deadline"), deadlineMs);
+  process.on("SIGINT", () => abort.abort("SIGINT"));
+  main()
+    .catch((err: unknown) => {
+      const why = err instanceof Error ? err.message : String(err);
+      process.stderr.write(`bench/${name} failed: ${why}\n`);
+      process.exitCode = 1;
+    })
+    .finally(async () => {
+      clearTimeout(deadline);
+      for (const p of await cleanupAll({ stopDaemon: false, removeBridge: false })) {
+        process.stderr.write(`bench/${name}: cleanup: ${p}\n`);
+      }
+    });
+}
+
 async function deleteVmsUnaborted(names: string[]): Promise<void> {
   if (names.length === 0) return;
   const r = await timed(process.execPath, [CLI, "vm", "delete", ...names], 120_000, false);

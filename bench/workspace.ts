@@ -6,13 +6,13 @@ import { execFileSync, spawn } from "node:child_process";
 import { createReadStream, mkdirSync, writeFileSync } from "node:fs";
 import path from "node:path";
 import {
-  abort,
   banger,
   bangerOk,
-  cleanupAll,
+  median,
   CLI,
   ENV,
   prepareInstallation,
+  runVmBench,
   STATE_DIR,
   trackDir,
   trackVm,
@@ -61,8 +61,6 @@ function makeRepo(): void {
     git("commit", "-qam", `change ${c}`);
   }
 }
-
-const median = (xs: number[]): number => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
 
 /** `banger vm ssh VM -- sh -c script` with `input` piped to it; wall ms. */
 function sshPiped(script: string, input?: () => NodeJS.ReadableStream): Promise<number> {
@@ -189,15 +187,4 @@ async function main(): Promise<void> {
   line("bench wall time", `${((performance.now() - t0) / 1000).toFixed(0)} s`);
 }
 
-const deadline = setTimeout(() => abort.abort("deadline"), 40 * MIN);
-process.on("SIGINT", () => abort.abort("SIGINT"));
-main()
-  .catch((err: unknown) => {
-    process.stderr.write(`bench failed: ${err instanceof Error ? err.message : String(err)}\n`);
-    process.exitCode = 1;
-  })
-  .finally(async () => {
-    clearTimeout(deadline);
-    const problems = await cleanupAll({ stopDaemon: false, removeBridge: false });
-    for (const p of problems) process.stderr.write(`cleanup: ${p}\n`);
-  });
+runVmBench("workspace", 40 * MIN, main);
