@@ -161,14 +161,31 @@ export const exportWorkspaceRequest = z
   .object({ baseCommit: z.string().optional(), guestPath: z.string().optional() })
   .strict();
 
+/** What a repeated prepare sent when only the changes since the last one were needed. */
+export interface WorkspaceUpdate {
+  /** Entries sent (files, symlinks, directories). */
+  sent: number;
+  /** Bytes of the regular files sent. */
+  bytes: number;
+  /** Guest paths removed. */
+  removed: number;
+  /** The commit the guest's HEAD moved to, when the host committed since the last prepare. */
+  commit?: string;
+}
+
 /** What a prepare sent (or, for a dry run, would send). */
 export interface WorkspaceView {
   guestPath: string;
+  /** The host work tree's top directory. */
   hostPath: string;
+  /** The commit the guest workspace is based on; null for a repository without commits. */
   commit: string | null;
+  /** Files and symlinks in the workspace (directories are not counted). */
   files: number;
+  /** Total size of its regular files, in bytes. */
   bytes: number;
+  /** With a dry run only: the paths that would be sent, relative to `hostPath`. */
   listing?: string[];
   /** Set when only what changed since the last prepare was sent. */
-  update?: { sent: number; bytes: number; removed: number };
+  update?: WorkspaceUpdate;
 }

@@ -110,7 +110,10 @@ export function registerWorkspaceCommands(vm: Command, env: CliEnv): void {
         );
       } else {
         const u = result.update;
-        const how = u ? `; updated: ${u.sent} sent, ${u.bytes} bytes, ${u.removed} removed` : "";
+        const moved = u?.commit === undefined ? "" : `, HEAD moved to ${u.commit.slice(0, 12)}`;
+        const how = u
+          ? `; updated: ${u.sent} sent, ${u.bytes} bytes, ${u.removed} removed${moved}`
+          : "";
         process.stdout.write(
           `${result.hostPath} -> ${name}:${result.guestPath} (${result.files} files, ${result.bytes} bytes${how})\n`,
         );

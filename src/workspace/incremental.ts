@@ -8,10 +8,12 @@ import path from "node:path";
 import type { Readable } from "node:stream";
 import tar from "tar-stream";
 import { step, type Reporter } from "../api/progress.js";
+import type { WorkspaceUpdate } from "../api/vm.js";
 import { BangerError } from "../errors/index.js";
 import { sshArgs, type SshTarget } from "../guest/index.js";
 import { diffTrees, ancestors, type Changes, type GuestEntry } from "./changes.js";
 import { startChild } from "./child.js";
+import { packNewObjects, type HeadMove, type NewObjects } from "./head-move.js";
 import { readFromGuest } from "./guest-pipe.js";
 import { stagingPath } from "./guest-path.js";
 import { APPLY, PROBE, PROBE_OK } from "./guest-scripts.js";
@@ -31,24 +33,19 @@ export interface IncrementalInput {
   last: Manifest;
   /** The guest's listing, from startProbe. */
   probe: Promise<ProbeResult>;
+  /** The host's commit since the last prepare, which the guest's HEAD moves to (shallow). */
+  head: HeadMove | null;
+  /** Set again in the guest repository when the update brings a new `.git/config`. */
+  identity: { userName: string | null; userEmail: string | null };
   /** The token the guest's stamp gets once the update is in. */
   token: string;
   report: Reporter;
   signal?: AbortSignal | undefined;
 }
 
-export interface Update {
-  /** Entries sent (files, symlinks, directories). */
-  sent: number;
-  /** Bytes of the regular files sent. */
-  bytes: number;
-  /** Guest paths removed. */
-  removed: number;
-}
-
 type EntryHeader = Parameters<tar.Pack["entry"]>[0];
 
-export type Outcome = { update: Update } | { fallback: string };
+export type Outcome = { update: WorkspaceUpdate } | { fallback: string };
 
 /** Guest listings past this size are not compared; a whole prepare is sent instead. */
 const MAX_LISTING_BYTES = 64 * 1024 * 1024;
@@ -77,18 +74,39 @@ export async function updateWorkspace(input: IncrementalInput): Promise<Outcome>
   if (changes.send.length > input.paths.length / 2 && changes.send.length > 100) {
     return { fallback: "most files changed" };
   }
+  const objects =
+    input.head === null ? null : await packNewObjects(input.top, input.head, input.signal);
+  if (objects !== null && "fallback" in objects) return objects;
+  try {
+    return { update: await sendUpdate(input, changes, probe.freeBytes, objects) };
+  } finally {
+    await objects?.dispose();
+  }
+}
+
+async function sendUpdate(
+  input: IncrementalInput,
+  changes: Changes,
+  freeBytes: number,
+  objects: NewObjects | null,
+): Promise<WorkspaceUpdate> {
   const bytes = changes.send.reduce((n, p) => n + (sizeOf(input.sigs.get(p)) ?? 0), 0);
   const staging: Staging = {
     target: input.target,
     guestPath: input.guestPath,
     dir: stagingPath(input.guestPath),
-    freeBytes: probe.freeBytes,
+    freeBytes,
   };
-  checkRoom(staging, bytes);
+  // The pack lands twice: in the staging dir, then in the repository's object store.
+  checkRoom(staging, bytes + 2 * (objects?.bytes ?? 0));
   const n = changes.send.length;
-  const message = `Sending ${n} changed ${n === 1 ? "entry" : "entries"} (${kib(bytes)} KiB), removing ${changes.remove.length}`;
-  await step(report, "workspace-update", message, () => sendChanges(input, changes, staging));
-  return { update: { sent: n, bytes, removed: changes.remove.length } };
+  const commit = input.head === null ? "" : ` and commit ${input.head.to.slice(0, 12)}`;
+  const message = `Sending ${n} changed ${n === 1 ? "entry" : "entries"} (${kib(bytes)} KiB)${commit}, removing ${changes.remove.length}`;
+  await step(input.report, "workspace-update", message, () =>
+    sendChanges(input, changes, staging, objects),
+  );
+  const update: WorkspaceUpdate = { sent: n, bytes, removed: changes.remove.length };
+  return input.head === null ? update : { ...update, commit: input.head.to };
 }
 
 interface Probe {
@@ -171,6 +189,7 @@ async function sendChanges(
   input: IncrementalInput,
   changes: Changes,
   staging: Staging,
+  objects: NewObjects | null,
 ): Promise<void> {
   const { target, signal } = input;
   const reset = changes.resetIndex ? "reset" : "";
@@ -184,6 +203,10 @@ async function sendChanges(
     input.stampPath,
     input.token,
     reset,
+    input.head?.to ?? "",
+    input.head?.ref ?? "",
+    input.identity.userName ?? "",
+    input.identity.userEmail ?? "",
   ];
   const pack = tar.pack();
   const ssh = startChild("ssh", sshArgs(target, { command }), {
@@ -195,7 +218,7 @@ async function sendChanges(
   // (the guest then finds no end mark and changes nothing).
   const stopPacking = (): void => void pack.destroy();
   void ssh.exited.then(stopPacking, stopPacking);
-  const packed = fillPack(pack, input, changes).then(
+  const packed = fillPack(pack, input, changes, objects).then(
     () => null,
     (err: unknown) => {
       pack.destroy();
@@ -220,8 +243,16 @@ async function sendChanges(
   }
 }
 
-/** The tar APPLY reads: the paths to remove, the entries to send, then the end mark. */
-async function fillPack(pack: tar.Pack, input: IncrementalInput, changes: Changes): Promise<void> {
+/**
+ * The tar APPLY reads: the paths to remove, the entries to send, the new commit's objects when
+ * HEAD moves, then the end mark.
+ */
+async function fillPack(
+  pack: tar.Pack,
+  input: IncrementalInput,
+  changes: Changes,
+  objects: NewObjects | null,
+): Promise<void> {
   const add = (header: EntryHeader, body?: Buffer | string): Promise<void> =>
     new Promise((resolve, reject) =>
       pack.entry(header, body ?? "", (err) => (err ? reject(err) : resolve())),
@@ -248,6 +279,7 @@ async function fillPack(pack: tar.Pack, input: IncrementalInput, changes: Change
       await add({ name, type: "symlink", linkname, mode: sig.mode });
     } else if (sig.type === "f") await addFile(pack, name, file);
   }
+  if (objects !== null) await addFile(pack, "banger/objects.pack", objects.file);
   await add({ name: "banger/end", mode: 0o600 }, input.token);
   pack.finalize();
 }

@@ -18,6 +18,7 @@ import {
   type Staging,
 } from "./guest-staging.js";
 import { resolveHostRepo, type HostRepo } from "./host-repo.js";
+import type { HeadMove } from "./head-move.js";
 import { startProbe, updateWorkspace } from "./incremental.js";
 import {
   newToken,
@@ -44,9 +45,10 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
     record === undefined || opts.manifestPath === undefined || opts.dryRun
       ? null
       : await readManifest(opts.manifestPath);
-  const why = last === null || record === undefined ? null : whyNotUpdate(last, record);
+  const fit = last === null || record === undefined ? null : compareRecord(last, record);
+  const why = fit !== null && "why" in fit ? fit.why : null;
   const probe =
-    last === null || why !== null || opts.fresh === true
+    fit === null || why !== null || opts.fresh === true
       ? undefined
       : startProbe(opts.target, guestPath, stampPath(guestPath), opts.signal);
   void probe?.catch(() => undefined);
@@ -63,7 +65,14 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
   if (opts.dryRun) return { ...result, listing: plan.tree.paths };
 
   const token = newToken();
-  if (probe !== undefined && last !== null && record !== undefined && opts.manifestPath) {
+  if (
+    probe !== undefined &&
+    fit !== null &&
+    "head" in fit &&
+    last !== null &&
+    record !== undefined &&
+    opts.manifestPath
+  ) {
     const outcome = await updateWorkspace({
       target: opts.target,
       guestPath,
@@ -74,6 +83,8 @@ export async function prepareWorkspace(opts: PrepareWorkspaceOptions): Promise<W
       sigs: plan.tree.sigs ?? new Map(),
       last,
       probe,
+      head: fit.head,
+      identity: { userName: repo.userName, userEmail: repo.userEmail },
       token,
       report,
       signal: opts.signal,
@@ -158,22 +169,34 @@ const RECORD_WORDS: { [K in keyof Record_]: string } = {
   userEmail: "git user.email",
 };
 
-/** Why the last prepare's record does not fit this one, or null when it does. */
-function whyNotUpdate(last: Manifest, record: Record_): string | null {
+/**
+ * Whether the last prepare's record fits this one: not (and why), or as an update that also
+ * moves the guest's HEAD when the host committed on the same branch since (shallow mode; in
+ * full_copy .git is sent as files, so a commit is only more changed files).
+ */
+function compareRecord(
+  last: Manifest,
+  record: Record_,
+): { why: string } | { head: HeadMove | null } {
   let before: Partial<Record_>;
   try {
     before = JSON.parse(last.key) as Partial<Record_>;
   } catch {
-    return "the last prepare's record is unreadable";
+    return { why: "the last prepare's record is unreadable" };
   }
+  const contentOnly: (keyof Record_)[] =
+    record.mode === "full_copy" ? ["commit", "headRef"] : ["commit"];
   for (const field of Object.keys(RECORD_WORDS) as (keyof Record_)[]) {
-    if (before[field] !== record[field]) {
-      return field === "commit"
-        ? `HEAD moved since the last prepare (${short(before.commit)} -> ${short(record.commit)})`
-        : `${RECORD_WORDS[field]} differs from the last prepare's`;
-    }
+    if (contentOnly.includes(field) || before[field] === record[field]) continue;
+    return { why: `${RECORD_WORDS[field]} differs from the last prepare's` };
   }
-  return null;
+  const from = before.commit;
+  const to = record.commit;
+  if (record.mode === "full_copy" || from === to) return { head: null };
+  if (typeof from !== "string" || to === null) {
+    return { why: `HEAD moved since the last prepare (${short(from)} -> ${short(to)})` };
+  }
+  return { head: { from, to, ref: record.headRef } };
 }
 
 function short(commit: string | null | undefined): string {

@@ -1,5 +1,6 @@
 // Private: the shapes that prepareWorkspace and exportWorkspace take and return.
 import type { Reporter } from "../api/progress.js";
+import type { WorkspaceView } from "../api/vm.js";
 import type { SshTarget } from "../guest/index.js";
 
 /** `shallow`: HEAD's commit plus the working tree's files; `full_copy`: the tree on disk. */
@@ -31,21 +32,7 @@ export interface PrepareWorkspaceOptions {
   signal?: AbortSignal;
 }
 
-export interface WorkspaceResult {
-  guestPath: string;
-  /** The host work tree's top directory. */
-  hostPath: string;
-  /** The commit the guest workspace is based on; null for a repository without commits. */
-  commit: string | null;
-  /** Files and symlinks sent (directories are not counted). */
-  files: number;
-  /** Total size of the regular files sent, in bytes. */
-  bytes: number;
-  /** With `dryRun` only: the paths that would be sent, relative to `hostPath`. */
-  listing?: string[];
-  /** Set when only the changes since the last prepare were sent. */
-  update?: { sent: number; bytes: number; removed: number };
-}
+export type WorkspaceResult = WorkspaceView;
 
 export interface ExportWorkspaceOptions {
   target: SshTarget;

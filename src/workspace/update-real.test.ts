@@ -202,18 +202,86 @@ test(
   },
 );
 
+/** The guest repository as a whole prepare of `repo` leaves it: HEAD, history, index, tree. */
+function repoState(dir: string): string[] {
+  return [
+    gitIn(dir, "rev-parse", "HEAD", "--symbolic-full-name", "HEAD"),
+    gitIn(dir, "log", "--format=%H %s"),
+    gitIn(dir, "ls-files", "--stage"),
+    gitIn(dir, "ls-tree", "-r", "HEAD"),
+  ];
+}
+
 test(
-  "a new commit, other options or a lost stamp send the whole tree, saying why",
+  "a host commit on the same branch moves the guest's HEAD in an update, history as shallow",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("host-commit");
+    await prepare(repo, guestPath);
+    const whole = path.join(fx.dir, "guest", "host-commit-whole");
+
+    put(repo, "a.txt", "committed\n");
+    put(repo, "new/dir/file.txt", "new in the commit\n");
+    rmSync(path.join(repo, "keep/b.txt"));
+    const second = commitAll(repo, "second");
+    put(repo, "run.sh", "#!/bin/sh\necho edited, not committed\n", 0o755);
+    const moved = await prepare(repo, guestPath);
+    assert.equal(moved.result.update?.commit, second, moved.notes.join("; "));
+    assert.equal(moved.result.commit, second);
+    assert.deepEqual(files(guestPath), files(repo));
+    // The same as a whole prepare of the same checkout: one shallow commit, index at HEAD.
+    await prepare(repo, whole);
+    assert.deepEqual(repoState(guestPath), repoState(whole));
+    assert.equal(gitIn(guestPath, "log", "--format=%H").trim(), second);
+    assert.equal(gitIn(guestPath, "status", "--porcelain"), " M run.sh\n");
+    gitIn(guestPath, "fsck", "--no-dangling");
+
+    // An amended commit too; and the guest's .git, changed by the update, is no drift after.
+    put(repo, "a.txt", "amended\n");
+    gitIn(repo, "commit", "-q", "-a", "--amend", "-m", "second, amended");
+    const amended = gitIn(repo, "rev-parse", "HEAD").trim();
+    const again = await prepare(repo, guestPath);
+    assert.equal(again.result.update?.commit, amended, again.notes.join("; "));
+    assert.deepEqual(files(guestPath), files(repo));
+    await settle();
+    await prepare(repo, guestPath);
+    const still = await prepare(repo, guestPath);
+    assert.ok(still.result.update, still.notes.join("; "));
+    assert.equal(still.result.update.sent, 0);
+    assert.equal(still.result.update.commit, undefined);
+    assert.equal(gitIn(guestPath, "rev-parse", "HEAD").trim(), amended);
+
+    // A commit the host no longer has (reset, then gc) leaves only a whole prepare.
+    const guestHead = amended;
+    gitIn(repo, "reset", "-q", "--hard", "HEAD~1");
+    put(repo, "a.txt", "rewritten\n");
+    commitAll(repo, "third");
+    gitIn(repo, "reflog", "expire", "--expire=now", "--all");
+    gitIn(repo, "gc", "-q", "--prune=now");
+    const gone = await prepare(repo, guestPath);
+    assert.equal(gone.result.update, undefined);
+    const note = `sending the whole tree: the last prepared commit ${guestHead.slice(0, 12)} is gone from the host`;
+    assert.ok(gone.notes.includes(note), gone.notes.join("; "));
+    assert.deepEqual(files(guestPath), files(repo));
+    assert.equal(gitIn(guestPath, "rev-parse", "HEAD"), gitIn(repo, "rev-parse", "HEAD"));
+  },
+);
+
+test(
+  "another branch, other options or a lost stamp send the whole tree, saying why",
   { skip, timeout: 60_000 },
   async () => {
     const { repo, guestPath } = sample("fallbacks");
     await prepare(repo, guestPath);
 
-    put(repo, "a.txt", "committed\n");
-    commitAll(repo, "second");
+    gitIn(repo, "checkout", "-q", "-b", "topic");
     const moved = await prepare(repo, guestPath);
     assert.equal(moved.result.update, undefined);
-    assert.ok(moved.notes.some((n) => /HEAD moved since the last prepare/.test(n)));
+    assert.ok(
+      moved.notes.some((n) => /the checked-out branch differs/.test(n)),
+      moved.notes.join("; "),
+    );
+    assert.equal(gitIn(guestPath, "symbolic-ref", "HEAD"), "refs/heads/topic\n");
     assert.deepEqual(files(guestPath), files(repo));
 
     const untracked = await prepare(repo, guestPath, { includeUntracked: true });
@@ -259,6 +327,40 @@ test(
     assert.ok(again.result.update, again.notes.join("; "));
     assert.deepEqual(snapshot(guestPath), snapshot(repo));
     assert.equal(gitIn(guestPath, "diff", "--cached", "--name-only").trim(), "a.txt");
+  },
+);
+
+test(
+  "full_copy: a host commit is only more changed files, and the guest keeps the git identity",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("full-commit");
+    // The identity comes from a file outside the tree, as a global config would give it: the
+    // guest's .git/config gets it written in, and an update that sends .git/config again
+    // must not lose it.
+    gitIn(repo, "config", "--unset", "user.name");
+    gitIn(repo, "config", "--unset", "user.email");
+    const identity = "[user]\n\tname = Far Away\n\temail = far@example.com\n";
+    put(path.join(fx.dir, "host"), "identity.cfg", identity);
+    // Relative to the host's .git: the guest has no such file beside its own.
+    gitIn(repo, "config", "include.path", "../../identity.cfg");
+    const opts = { mode: "full_copy" as const };
+    await settle();
+    await prepare(repo, guestPath, opts);
+    assert.equal(gitIn(guestPath, "config", "--get", "user.name"), "Far Away\n");
+
+    put(repo, "a.txt", "committed\n");
+    const head = commitAll(repo, "second");
+    gitIn(repo, "config", "core.banger-test", "changed"); // .git/config changes on the host
+    const again = await prepare(repo, guestPath, opts);
+    assert.ok(again.result.update, again.notes.join("; "));
+    assert.equal(again.result.commit, head);
+    assert.equal(gitIn(guestPath, "rev-parse", "HEAD").trim(), head);
+    assert.equal(gitIn(guestPath, "status", "--porcelain"), "");
+    assert.equal(gitIn(guestPath, "config", "--get", "core.banger-test"), "changed\n");
+    assert.equal(gitIn(guestPath, "config", "--get", "user.name"), "Far Away\n");
+    assert.equal(gitIn(guestPath, "config", "--get", "user.email"), "far@example.com\n");
+    assert.deepEqual(snapshot(guestPath, notGitDir), snapshot(repo, notGitDir));
   },
 );
 

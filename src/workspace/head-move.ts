@@ -1,0 +1,73 @@
+// Private: a host commit since the last prepare, carried into a shallow guest repository as the
+// objects the guest lacks. The guest holds one commit and its tree, not its history, so "what
+// it lacks" is the new commit's objects less the old commit's, not a range of history.
+import { mkdtemp, rm, stat } from "node:fs/promises";
+import { tmpdir } from "node:os";
+import path from "node:path";
+import { checkExit } from "./child.js";
+import { git, gitArgs, gitExit } from "./host-git.js";
+
+/** The guest's HEAD goes from one commit to another on the same branch (or detached). */
+export interface HeadMove {
+  from: string;
+  to: string;
+  /** The branch HEAD names (`refs/heads/…`), null when detached. */
+  ref: string | null;
+}
+
+export interface NewObjects {
+  /** A pack file on the host with the objects of `to` that `from` lacks; see `dispose`. */
+  file: string;
+  bytes: number;
+  /** Removes the pack's temporary directory. */
+  dispose: () => Promise<void>;
+}
+
+/**
+ * Packs what the guest needs to move its HEAD, or says why it cannot: the old commit may be
+ * gone from the host (a rebase, then gc), and then only a whole prepare will do.
+ */
+export async function packNewObjects(
+  top: string,
+  move: HeadMove,
+  signal: AbortSignal | undefined,
+): Promise<NewObjects | { fallback: string }> {
+  const opts = signal === undefined ? {} : { signal };
+  const [had, wanted] = await Promise.all([
+    commitObjects(top, move.from, opts),
+    commitObjects(top, move.to, opts),
+  ]);
+  if (had === null) {
+    return { fallback: `the last prepared commit ${move.from.slice(0, 12)} is gone from the host` };
+  }
+  if (wanted === null) throw new Error(`HEAD ${move.to} has no objects`);
+  const present = new Set(had);
+  const missing = wanted.filter((id) => !present.has(id));
+
+  const dir = await mkdtemp(path.join(tmpdir(), "banger-pack-"));
+  const dispose = (): Promise<void> => rm(dir, { recursive: true, force: true });
+  try {
+    const base = path.join(dir, "new");
+    const sha = (
+      await git(top, ["pack-objects", "-q", base], { input: missing.join("\n") + "\n", ...opts })
+    ).trim();
+    const file = `${base}-${sha}.pack`;
+    return { file, bytes: (await stat(file)).size, dispose };
+  } catch (err) {
+    await dispose();
+    throw err;
+  }
+}
+
+/** The ids of a commit, its tree and everything in it; null when the commit is not there. */
+async function commitObjects(
+  top: string,
+  commit: string,
+  opts: { signal?: AbortSignal },
+): Promise<string[] | null> {
+  const args = ["rev-list", "--objects", "--no-object-names", "--max-count=1", commit, "--"];
+  const exit = await gitExit(top, args, opts);
+  if (exit.stoppedFor === null && exit.code !== 0) return null;
+  checkExit("git", gitArgs(top, args), exit);
+  return exit.stdout.toString("utf8").split("\n").filter(Boolean);
+}
