@@ -273,6 +273,21 @@ test(
       unstaged(guestStatus.stdout),
       unstaged(hostStatus).concat("old-name.txt").sort(),
     );
+
+    // A host commit on the same branch is an update too: the guest's HEAD follows it.
+    git(repo, "add", "-A");
+    git(repo, "commit", "-qm", "host moves on");
+    writeFileSync(path.join(repo, "after commit.txt"), "dirty again\n");
+    const c = await banger(["vm", "workspace", "prepare", vm, repo, ...flags]);
+    assert.equal(c.code, 0, c.stderr);
+    assert.doesNotMatch(c.stderr, /sending the whole tree/);
+    const head = git(repo, "rev-parse", "HEAD").trim();
+    assert.match(c.stdout, new RegExp(`HEAD moved to ${head.slice(0, 12)}`));
+    const guestHead = await banger(["vm", "exec", vm, "--", "git", "rev-parse", "HEAD"]);
+    assert.equal(guestHead.stdout.trim(), head);
+    assert.deepEqual(await guestTree("/root/shallow", skip), hostTree(repo, skip));
+    const after = await banger(["vm", "exec", vm, "--", "git", "status", "--porcelain"]);
+    assert.equal(after.stdout, git(repo, "status", "--porcelain"));
   },
 );
 
