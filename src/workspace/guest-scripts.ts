@@ -122,13 +122,12 @@ exec find . -mindepth 1 \\( -cnewer "$2" -printf 'N%y %P\\0' \\) -o -printf 'O%y
 
 /**
  * $1 workspace, $2 staging dir, $3 stamp file, $4 new token, $5 \`reset\` to reset the index
- * to HEAD (the guest's git refreshed it), $6 a commit to move HEAD to or "", $7 the ref HEAD
- * names or "" (detached), $8 user.name, $9 user.email (set again when \`.git/config\` is sent).
- * Stdin is a tar of \`banger/remove\` (NUL-separated paths), \`banger/files/...\`, with $6 the
- * pack \`banger/objects.pack\`, and last \`banger/end\` holding the token. Nothing in the
- * workspace changes until all of it has arrived, but for the new objects, which nothing refers
- * to until HEAD moves; from then on no signal stops the update, and it needs no more room: the
- * files are hard-linked into place.
+ * to HEAD (the guest's git refreshed it), $6 a commit to move HEAD to or "", $7 user.name,
+ * $8 user.email (set again when \`.git/config\` is sent). Stdin is a tar of \`banger/remove\`
+ * (NUL-separated paths), \`banger/files/...\` (with $6, the new objects as a pack under
+ * \`.git/objects/pack/\`) and last \`banger/end\` holding the token. Nothing in the workspace
+ * changes until all of it has arrived; from then on no signal stops the update, and it needs no
+ * more room: the files are hard-linked into place.
  */
 export const APPLY = `set -eu
 trap 'rm -rf -- "$2"' EXIT
@@ -140,20 +139,22 @@ if [ "$end" != "$4" ]; then
   echo "the update arrived incomplete" >&2
   exit 1
 fi
-cd -- "$1"
-if [ -n "$6" ]; then git index-pack --stdin < "$2/banger/objects.pack" >/dev/null; fi
 trap '' HUP INT TERM PIPE
+cd -- "$1"
 if [ -s "$2/banger/remove" ]; then xargs -0 rm -rf -- < "$2/banger/remove"; fi
 # Hard links from the staging dir: no second copy of the bytes, one process for all files.
 if [ -d "$2/banger/files" ]; then cp -a -l --remove-destination -- "$2/banger/files/." .; fi
-if [ -n "$6" ]; then
-  printf '%s\\n' "$6" > "$(git rev-parse --git-path shallow)"
-  if [ -n "$7" ]; then git update-ref "$7" "$6"; else git update-ref --no-deref HEAD "$6"; fi
+# Added to the shallow commits, not in their place: the reflog still names the old ones.
+if [ -n "$6" ]; then printf '%s\\n' "$6" >> .git/shallow; fi
+if [ "$5" = reset ] || [ -n "$6" ]; then
+  # Moves the branch HEAD names (or HEAD) and the index. The files' stat data waits for the
+  # guest's next git status: refreshing 20,000 entries here would double the reset's time under
+  # emulation. git before 2.36 has no --no-refresh, and does not refresh with -q.
+  git reset -q --no-refresh "\${6:-HEAD}" -- 2>/dev/null || git reset -q "\${6:-HEAD}" --
 fi
-if [ "$5" = reset ] || [ -n "$6" ]; then git reset -q; fi
 if [ -f "$2/banger/files/.git/config" ] && command -v git >/dev/null 2>&1; then
-  if [ -n "$8" ]; then git config user.name "$8"; fi
-  if [ -n "$9" ]; then git config user.email "$9"; fi
+  if [ -n "$7" ]; then git config user.name "$7"; fi
+  if [ -n "$8" ]; then git config user.email "$8"; fi
 fi
 # Before the stamp: dropping the staging links changes the linked files' ctime.
 rm -rf -- "$2"

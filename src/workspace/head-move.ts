@@ -7,19 +7,21 @@ import path from "node:path";
 import { checkExit } from "./child.js";
 import { git, gitArgs, gitExit } from "./host-git.js";
 
-/** The guest's HEAD goes from one commit to another on the same branch (or detached). */
+/** The guest's HEAD (its branch, or HEAD itself when detached) goes from one commit to another. */
 export interface HeadMove {
   from: string;
   to: string;
-  /** The branch HEAD names (`refs/heads/…`), null when detached. */
-  ref: string | null;
 }
 
 export interface NewObjects {
-  /** A pack file on the host with the objects of `to` that `from` lacks; see `dispose`. */
-  file: string;
+  /** The pack's name in `.git/objects/pack/`, without the extension: `pack-<hash>`. */
+  name: string;
+  /** The pack file and its index on the host, with the objects of `to` that `from` lacks. */
+  pack: string;
+  idx: string;
+  /** Their bytes together. */
   bytes: number;
-  /** Removes the pack's temporary directory. */
+  /** Removes their temporary directory. */
   dispose: () => Promise<void>;
 }
 
@@ -51,8 +53,10 @@ export async function packNewObjects(
     const sha = (
       await git(top, ["pack-objects", "-q", base], { input: missing.join("\n") + "\n", ...opts })
     ).trim();
-    const file = `${base}-${sha}.pack`;
-    return { file, bytes: (await stat(file)).size, dispose };
+    // pack-objects writes the index beside the pack: the guest needs no git to store them.
+    const [pack, idx] = [`${base}-${sha}.pack`, `${base}-${sha}.idx`];
+    const bytes = (await stat(pack)).size + (await stat(idx)).size;
+    return { name: `pack-${sha}`, pack, idx, bytes, dispose };
   } catch (err) {
     await dispose();
     throw err;

@@ -97,8 +97,7 @@ async function sendUpdate(
     dir: stagingPath(input.guestPath),
     freeBytes,
   };
-  // The pack lands twice: in the staging dir, then in the repository's object store.
-  checkRoom(staging, bytes + 2 * (objects?.bytes ?? 0));
+  checkRoom(staging, bytes + (objects?.bytes ?? 0));
   const n = changes.send.length;
   const commit = input.head === null ? "" : ` and commit ${input.head.to.slice(0, 12)}`;
   const message = `Sending ${n} changed ${n === 1 ? "entry" : "entries"} (${kib(bytes)} KiB)${commit}, removing ${changes.remove.length}`;
@@ -204,7 +203,6 @@ async function sendChanges(
     input.token,
     reset,
     input.head?.to ?? "",
-    input.head?.ref ?? "",
     input.identity.userName ?? "",
     input.identity.userEmail ?? "",
   ];
@@ -244,8 +242,8 @@ async function sendChanges(
 }
 
 /**
- * The tar APPLY reads: the paths to remove, the entries to send, the new commit's objects when
- * HEAD moves, then the end mark.
+ * The tar APPLY reads: the paths to remove, the entries to send with, when HEAD moves, the new
+ * commit's objects as a pack among them, then the end mark.
  */
 async function fillPack(
   pack: tar.Pack,
@@ -279,7 +277,13 @@ async function fillPack(
       await add({ name, type: "symlink", linkname, mode: sig.mode });
     } else if (sig.type === "f") await addFile(pack, name, file);
   }
-  if (objects !== null) await addFile(pack, "banger/objects.pack", objects.file);
+  if (objects !== null) {
+    // Hard-linked into the guest's object store with the files: a shallow guest's .git is the
+    // directory its clone made.
+    const dir = `${root}/.git/objects/pack/${objects.name}`;
+    await addFile(pack, `${dir}.pack`, objects.pack);
+    await addFile(pack, `${dir}.idx`, objects.idx);
+  }
   await add({ name: "banger/end", mode: 0o600 }, input.token);
   pack.finalize();
 }

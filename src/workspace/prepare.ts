@@ -196,7 +196,7 @@ function compareRecord(
   if (typeof from !== "string" || to === null) {
     return { why: `HEAD moved since the last prepare (${short(from)} -> ${short(to)})` };
   }
-  return { head: { from, to, ref: record.headRef } };
+  return { head: { from, to } };
 }
 
 function short(commit: string | null | undefined): string {

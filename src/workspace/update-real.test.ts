@@ -217,6 +217,8 @@ test(
   { skip, timeout: 60_000 },
   async () => {
     const { repo, guestPath } = sample("host-commit");
+    put(repo, "a.txt", "before the first prepare\n");
+    commitAll(repo, "one before"); // so the guest's first commit lacks its parent
     await prepare(repo, guestPath);
     const whole = path.join(fx.dir, "guest", "host-commit-whole");
 
@@ -234,7 +236,10 @@ test(
     assert.deepEqual(repoState(guestPath), repoState(whole));
     assert.equal(gitIn(guestPath, "log", "--format=%H").trim(), second);
     assert.equal(gitIn(guestPath, "status", "--porcelain"), " M run.sh\n");
+    // The commits the reflog still names keep their shallow mark: git can walk all it keeps, as
+    // gc's repack does (gc itself would change the guest's .git, and the next prepare with it).
     gitIn(guestPath, "fsck", "--no-dangling");
+    gitIn(guestPath, "rev-list", "--objects", "--all", "--reflog");
 
     // An amended commit too; and the guest's .git, changed by the update, is no drift after.
     put(repo, "a.txt", "amended\n");
@@ -264,6 +269,34 @@ test(
     assert.ok(gone.notes.includes(note), gone.notes.join("; "));
     assert.deepEqual(files(guestPath), files(repo));
     assert.equal(gitIn(guestPath, "rev-parse", "HEAD"), gitIn(repo, "rev-parse", "HEAD"));
+  },
+);
+
+test(
+  "a host commit moves a guest-only --branch, and a detached HEAD stays detached",
+  { skip, timeout: 60_000 },
+  async () => {
+    const { repo, guestPath } = sample("head-kinds");
+    const topic = { branch: "sandbox" };
+    await prepare(repo, guestPath, topic);
+    put(repo, "a.txt", "on main\n");
+    const second = commitAll(repo, "second");
+    const onBranch = await prepare(repo, guestPath, topic);
+    assert.equal(onBranch.result.update?.commit, second, onBranch.notes.join("; "));
+    assert.equal(gitIn(guestPath, "symbolic-ref", "HEAD"), "refs/heads/sandbox\n");
+    assert.equal(gitIn(guestPath, "rev-parse", "sandbox").trim(), second);
+    assert.equal(gitIn(guestPath, "status", "--porcelain"), "");
+
+    gitIn(repo, "checkout", "-q", "--detach");
+    await prepare(repo, guestPath); // another record (no --branch, detached): a whole prepare
+    put(repo, "a.txt", "detached\n");
+    const third = commitAll(repo, "third");
+    const detached = await prepare(repo, guestPath);
+    assert.equal(detached.result.update?.commit, third, detached.notes.join("; "));
+    assert.equal(gitIn(guestPath, "rev-parse", "HEAD").trim(), third);
+    assert.throws(() => gitIn(guestPath, "symbolic-ref", "-q", "HEAD"));
+    assert.equal(gitIn(guestPath, "status", "--porcelain"), "");
+    assert.deepEqual(files(guestPath), files(repo));
   },
 );
 
