@@ -4,8 +4,7 @@
 import { mkdtemp, rm, stat } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import path from "node:path";
-import { checkExit } from "./child.js";
-import { git, gitArgs, gitExit } from "./host-git.js";
+import { commitObjects, git } from "./host-git.js";
 
 /** The guest's HEAD (its branch, or HEAD itself when detached) goes from one commit to another. */
 export interface HeadMove {
@@ -61,17 +60,4 @@ export async function packNewObjects(
     await dispose();
     throw err;
   }
-}
-
-/** The ids of a commit, its tree and everything in it; null when the commit is not there. */
-async function commitObjects(
-  top: string,
-  commit: string,
-  opts: { signal?: AbortSignal },
-): Promise<string[] | null> {
-  const args = ["rev-list", "--objects", "--no-object-names", "--max-count=1", commit, "--"];
-  const exit = await gitExit(top, args, opts);
-  if (exit.stoppedFor === null && exit.code !== 0) return null;
-  checkExit("git", gitArgs(top, args), exit);
-  return exit.stdout.toString("utf8").split("\n").filter(Boolean);
 }

@@ -47,3 +47,19 @@ export async function gitOptional(cwd: string, args: readonly string[]): Promise
   checkExit("git", gitArgs(cwd, args), exit);
   return exit.stdout.toString("utf8").trim();
 }
+
+/**
+ * The ids of a commit, its tree and everything in it (not its history); null when the commit
+ * is not in the repository.
+ */
+export async function commitObjects(
+  cwd: string,
+  commit: string,
+  opts: Pick<ChildOptions, "signal"> = {},
+): Promise<string[] | null> {
+  const args = ["rev-list", "--objects", "--no-object-names", "--max-count=1", commit, "--"];
+  const exit = await gitExit(cwd, args, opts);
+  if (exit.stoppedFor === null && exit.code !== 0) return null;
+  checkExit("git", gitArgs(cwd, args), exit);
+  return exit.stdout.toString("utf8").split("\n").filter(Boolean);
+}

@@ -1,7 +1,7 @@
 // Private: the bytes of a workspace on their way in: HEAD's objects as a pack, then the files as
 // a tar stream, each from a host process straight into a guest command.
 import type { Reporter } from "../api/progress.js";
-import { gitArgs, gitEnv, git } from "./host-git.js";
+import { commitObjects, gitArgs, gitEnv } from "./host-git.js";
 import { pipeToGuest, type HostSource } from "./guest-pipe.js";
 import { guestError, type Staging } from "./guest-staging.js";
 
@@ -17,19 +17,14 @@ export async function sendObjects(
   commit: string,
   signal?: AbortSignal,
 ): Promise<void> {
-  const objects = await git(top, [
-    "rev-list",
-    "--objects",
-    "--no-object-names",
-    "--max-count=1",
-    commit,
-  ]);
+  const ids = await commitObjects(top, commit);
+  if (ids === null) throw new Error(`commit ${commit} is not in "${top}"`);
   const source: HostSource = {
     cmd: "git",
     args: gitArgs(top, ["pack-objects", "--stdout", "-q"]),
     cwd: top,
     env: gitEnv(),
-    input: objects,
+    input: ids.join("\n") + "\n",
   };
   const command = ["git", "-C", staging.dir, "index-pack", "--stdin"];
   const exit = await pipeToGuest(
